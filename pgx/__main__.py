@@ -1,0 +1,3 @@
+from pgx.cli.main import main
+
+main()

@@ -1,0 +1,147 @@
+"""``pgx call`` as a library function: VCF (+ outside calls) -> CallReport.
+
+Stages: read (pgx.vcf) -> assemble genotypes -> match (pgx.matching) -> phenotype
+(pgx.phenotype) -> outside calls override -> report model. The CLI and the service call
+this; it never prints or exits.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from pgx import __version__
+from pgx.errors import UsageError
+from pgx.knowledge.loader import KnowledgeBase, load_knowledge
+from pgx.matching.caller import call_gene
+from pgx.outside.calls import OutsideCalls, read_outside_calls
+from pgx.phenotype.phenotyper import phenotype_gene
+from pgx.report.models import CallReport, GeneCall, InputFile, PositionGenotype, RunOptions, SampleResult
+from pgx.vcf.genotypes import CopyNumberObservation, GeneGenotype, GeneMatrix, GenotypeAssembler
+from pgx.vcf.reader import VcfData, read_vcf, sha256_file
+from pgx.vcf.records import Record
+from pgx.vcf.targets import targets_for
+
+
+def _copy_number(data: VcfData, chrom: str, start: int, end: int, i: int) -> CopyNumberObservation | None:
+    """Copy number of a gene for sample ``i`` from symbolic SV records covering at least half of it.
+
+    A CN value wins; otherwise deleted and duplicated strands are counted from the GTs of
+    ``<DEL>``/``<DUP>`` records. Records with neither say nothing about this sample.
+    """
+    length = end - start + 1
+    cn_value: int | None = None
+    deleted = duplicated = 0
+    sources: list[str] = []
+    rec: Record
+    for rec in data.records.get(chrom, []):
+        if not rec.is_sv or min(end, rec.end) - max(start, rec.pos) + 1 < 0.5 * length:
+            continue
+        kind = (rec.svtype or next((a for a in rec.alts if a.startswith("<")), "")).strip("<>").split(":")[0].upper()
+        cn = int(rec.cn[i]) if rec.cn is not None and rec.cn[i] >= 0 else None
+        alt_strands = int(sum(1 for a in rec.gt[i] if a > 0))
+        if cn is not None:
+            cn_value = cn
+        elif kind == "DEL":
+            deleted += alt_strands
+        elif kind == "DUP":
+            duplicated += alt_strands
+        else:
+            continue
+        sources.append(f"{kind} record {rec.where}")
+    if not sources:
+        return None
+    return CopyNumberObservation(copies=cn_value, deleted_strands=deleted, duplicated_strands=duplicated,
+                                 source=", ".join(sources))
+
+
+def _gene_genotype(kb: KnowledgeBase, data: VcfData, gm: GeneMatrix, i: int, n_defined: int) -> GeneGenotype:
+    gene = kb.gene(gm.gene)
+    notes = list(gm.locus_notes) + gm.sample_notes.get(i, [])
+    cn = None
+    if gene.quirks.copy_number is not None and gene.region is not None:
+        cn = _copy_number(data, gene.chromosome, gene.region.start, gene.region.end, i)
+    return GeneGenotype.model_construct(
+        sample=data.samples[i],
+        gene=gm.gene,
+        positions=gm.calls(i, slice(0, n_defined)),
+        extra=gm.calls(i, slice(n_defined, None)),
+        copy_number=cn,
+        notes=tuple(notes),
+    )
+
+
+def call_vcf(
+    vcf: str | Path,
+    *,
+    samples: list[str] | None = None,
+    outside_calls: str | Path | None = None,
+    genes: list[str] | None = None,
+    missing_to_ref: bool = False,
+    all_matches: bool = False,
+    knowledge: KnowledgeBase | None = None,
+) -> CallReport:
+    kb = knowledge or load_knowledge()
+    wanted = _check_genes(kb, genes)
+    targets = targets_for(kb)
+    data = read_vcf(vcf, targets, samples)
+    outside: OutsideCalls | None = read_outside_calls(outside_calls, kb, data.samples) if outside_calls else None
+    assembler = GenotypeAssembler(data, targets, missing_to_ref=missing_to_ref)
+    results: dict[str, list[GeneCall]] = {s: [] for s in data.samples}
+    for gene in kb.vcf_genes():
+        if wanted is not None and gene.gene not in wanted:
+            continue
+        loci = targets.loci_by_gene[gene.gene]
+        gm = assembler.gene(gene.gene, loci)
+        n_defined = len(gene.positions)
+        for i, sample in enumerate(data.samples):
+            gg = _gene_genotype(kb, data, gm, i, n_defined)
+            call = phenotype_gene(gene, call_gene(kb, gg, all_matches))
+            if gg.extra:
+                call.extra_positions = [
+                    PositionGenotype(position=c.position, rsid=p.rsid, alleles=list(c.alleles))
+                    for c, p in zip(gg.extra, gene.quirks.extra_positions, strict=True)
+                ]
+            if missing_to_ref and gm.filled[:n_defined].any():
+                filled = [gene.positions[j].position for j in np.flatnonzero(gm.filled[:n_defined])]
+                call.warnings.append(_filled_note(gene.chromosome, filled))
+            if outside is not None:
+                call = outside.override(sample, call)
+            results[sample].append(call)
+    if outside is not None:
+        for sample in data.samples:
+            results[sample].extend(outside.outside_only_calls(sample, {c.gene for c in results[sample]}, wanted))
+    return CallReport(
+        pgx_version=__version__,
+        knowledge_version=kb.version,
+        input=InputFile(
+            name=Path(vcf).name,
+            sha256=sha256_file(vcf),
+            format=data.kind.value,
+            samples_in_file=len(data.header.samples),
+            build="GRCh38",
+            build_evidence=data.evidence.describe(),
+            indexed=data.indexed,
+        ),
+        outside_calls=outside.input_file if outside is not None else None,
+        options=RunOptions(samples=samples, missing_to_ref=missing_to_ref, all_matches=all_matches, genes=genes),
+        samples=[SampleResult(sample=s, genes=results[s]) for s in data.samples],
+    )
+
+
+def _filled_note(chrom: str, filled: list[int]):  # type: ignore[no-untyped-def]
+    from pgx.matching.models import Message
+
+    shown = ", ".join(f"{chrom}:{p}" for p in filled[:5]) + (f" (+{len(filled) - 5} more)" if len(filled) > 5 else "")
+    return Message(code="filled_as_reference",
+                   message=f"{len(filled)} position(s) absent from the file read as reference (--missing-to-ref): {shown}")
+
+
+def _check_genes(kb: KnowledgeBase, genes: list[str] | None) -> set[str] | None:
+    if not genes:
+        return None
+    unknown = [g for g in genes if g not in kb.genes]
+    if unknown:
+        raise UsageError(f"unknown gene {unknown[0]!r}; known genes: {', '.join(sorted(kb.genes))}")
+    return set(genes)

@@ -1,0 +1,284 @@
+"""The ``pgx`` command: a thin shell over library calls.
+
+Every failure is one line on stderr (``pgx: error: ...``) with exit code 2 for bad input
+and 1 for anything else; outputs are written atomically, so a failed run leaves no file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pgx import __version__
+from pgx.errors import PgxError, UsageError
+
+app = typer.Typer(
+    name="pgx",
+    help="Pharmacogenomics engine: VCF -> star-allele diplotypes -> phenotypes.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+knowledge_app = typer.Typer(help="Build, validate and export the gene knowledge base.", no_args_is_help=True)
+app.add_typer(knowledge_app, name="knowledge")
+
+err = Console(stderr=True, highlight=False)
+
+
+class OutputFormat(str, Enum):
+    json = "json"
+    tsv = "tsv"
+
+
+def _version(value: bool) -> None:
+    if value:
+        from pgx.knowledge.loader import load_knowledge
+
+        typer.echo(f"pgx {__version__} (knowledge {load_knowledge().version})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,  # noqa: UP007
+                                                    help="Show versions and exit.")] = None,
+) -> None:
+    """pgx: pharmacogenomic calls you can reproduce."""
+
+
+def _emit(text: str, output: Path | None) -> None:
+    from pgx.fileio import atomic_write_text
+
+    if output is None or str(output) == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        atomic_write_text(output, text)
+
+
+@app.command("call")
+def call_cmd(
+    vcf: Annotated[Path, typer.Argument(help="VCF, VCF.gz (bgzip/gzip, indexed or not) or BCF", show_default=False)],
+    sample: Annotated[Optional[list[str]], typer.Option("--sample", "-s", help="Sample(s) to call (default: all)")] = None,  # noqa: UP007
+    outside_calls: Annotated[Optional[Path], typer.Option("--outside-calls", help="TSV of calls made elsewhere")] = None,  # noqa: UP007
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format")] = OutputFormat.json,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output file (default: stdout)")] = None,  # noqa: UP007
+    gene: Annotated[Optional[list[str]], typer.Option("--gene", "-g", help="Restrict to these genes")] = None,  # noqa: UP007
+    missing_to_ref: Annotated[bool, typer.Option("--missing-to-ref", help="Read positions absent from the file as "
+                                                 "reference (panel/imputed files only; recorded in the output)")] = False,
+    all_matches: Annotated[bool, typer.Option("--all-matches", help="Also list lower-scoring diplotypes that fit")] = False,
+    knowledge: Annotated[Optional[Path], typer.Option("--knowledge", help="Knowledge folder (default: bundled)")] = None,  # noqa: UP007
+) -> None:
+    """Call diplotypes and phenotypes for every covered gene."""
+    from pgx.calling.pipeline import call_vcf
+    from pgx.knowledge.loader import load_knowledge
+    from pgx.report.tsv import render_tsv
+
+    kb = load_knowledge(str(knowledge) if knowledge else None)
+    report = call_vcf(vcf, samples=sample, outside_calls=outside_calls, genes=gene, missing_to_ref=missing_to_ref,
+                      all_matches=all_matches, knowledge=kb)
+    text = render_tsv(report) if fmt is OutputFormat.tsv else report.model_dump_json(indent=2) + "\n"
+    _emit(text, output)
+    if output is not None and str(output) != "-" and err.is_terminal:
+        _summary(report)
+
+
+def _summary(report) -> None:  # type: ignore[no-untyped-def]
+    table = Table(title=f"{report.input.name}: {len(report.samples)} sample(s)", show_lines=False)
+    for col in ("sample", "gene", "diplotype", "phenotype"):
+        table.add_column(col)
+    for s in report.samples[:3]:
+        for g in s.genes:
+            dip = " or ".join(d.name for d in g.diplotypes) if g.status == "called" else f"[yellow]not called[/]: {g.reason}"
+            table.add_row(s.sample, g.gene, dip, " or ".join(g.phenotypes))
+    err.print(table)
+
+
+@app.command("genes")
+def genes_cmd(
+    alleles: Annotated[Optional[str], typer.Option("--alleles", help="List the named alleles of this gene")] = None,  # noqa: UP007
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+    knowledge: Annotated[Optional[Path], typer.Option("--knowledge", help="Knowledge folder (default: bundled)")] = None,  # noqa: UP007
+) -> None:
+    """List covered genes (or one gene's alleles) and the knowledge version."""
+    from pgx.knowledge.loader import load_knowledge
+
+    kb = load_knowledge(str(knowledge) if knowledge else None)
+    if alleles:
+        gene = kb.gene(alleles)
+        rows = [{"allele": a.name, "function": a.function, "activity_value": a.activity_value,
+                 "positions": len(a.alleles)} for a in gene.named_alleles]
+        if as_json:
+            typer.echo(json.dumps({"gene": gene.gene, "knowledge_version": kb.version, "alleles": rows}, indent=2))
+            return
+        table = Table(title=f"{gene.gene} named alleles (knowledge {kb.version})")
+        for col in ("allele", "function", "activity", "positions listed"):
+            table.add_column(col)
+        for r in rows:
+            act = "" if r["activity_value"] is None else f"{r['activity_value']:g}"
+            table.add_row(r["allele"], r["function"] or "", act, str(r["positions"]))
+        Console().print(table)
+        return
+    rows = []
+    for g in sorted(kb.genes.values(), key=lambda g: g.gene):
+        rows.append({
+            "gene": g.gene, "chromosome": g.chromosome, "positions": len(g.positions),
+            "alleles": len(g.named_alleles), "calling": g.quirks.calling, "phenotyping": g.phenotyping.method,
+        })
+    if as_json:
+        typer.echo(json.dumps({"pgx_version": __version__, "knowledge_version": kb.version, "genes": rows}, indent=2))
+        return
+    table = Table(title=f"pgx {__version__}, knowledge {kb.version}: {len(rows)} genes")
+    for col in ("gene", "chrom", "positions", "alleles", "calling", "phenotype from"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["gene"], r["chromosome"], str(r["positions"]), str(r["alleles"]), r["calling"], r["phenotyping"])
+    Console().print(table)
+
+
+@app.command("simulate")
+def simulate_cmd(
+    gene: Annotated[Optional[list[str]], typer.Option("--gene", "-g", help="Gene (repeat, paired with --diplotype)")] = None,  # noqa: UP007
+    diplotype: Annotated[Optional[list[str]], typer.Option("--diplotype", "-d", help="Diplotype, e.g. '*2/*17'")] = None,  # noqa: UP007
+    sample: Annotated[str, typer.Option("--sample", help="Sample name")] = "SIMULATED",
+    phased: Annotated[bool, typer.Option("--phased/--unphased", help="Write phased (|) or unphased (/) genotypes")] = False,
+    missing: Annotated[Optional[list[int]], typer.Option("--missing", help="Position to write as ./. (repeat)")] = None,  # noqa: UP007
+    only_listed: Annotated[bool, typer.Option("--only-listed", help="Write only the listed genes "
+                                              "(default: other genes as reference/reference)")] = False,
+    spec: Annotated[Optional[Path], typer.Option("--spec", help="TSV of sample, gene, diplotype for many samples")] = None,  # noqa: UP007
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output VCF (.vcf or .vcf.gz)")] = Path("-"),
+    index: Annotated[bool, typer.Option("--index", help="bgzip output: also write a tabix index")] = False,
+    knowledge: Annotated[Optional[Path], typer.Option("--knowledge", help="Knowledge folder (default: bundled)")] = None,  # noqa: UP007
+) -> None:
+    """Write a VCF carrying chosen diplotypes, built from the knowledge base."""
+    from pgx.knowledge.loader import load_knowledge
+    from pgx.simulate.vcf import GeneSpec, SampleSpec, simulate_vcf_text
+
+    kb = load_knowledge(str(knowledge) if knowledge else None)
+    genes, dips = gene or [], diplotype or []
+    if len(genes) != len(dips):
+        raise UsageError(f"--gene given {len(genes)} time(s) but --diplotype {len(dips)} time(s); pair them up")
+    samples: list[SampleSpec]
+    if spec is not None:
+        samples = _read_spec(spec)
+    else:
+        samples = [SampleSpec(sample, [GeneSpec(g, d) for g, d in zip(genes, dips, strict=True)], set(missing or []))]
+    text = simulate_vcf_text(kb, samples, phased=phased, include_unlisted=not only_listed)
+    if str(output) == "-":
+        sys.stdout.write(text)
+        return
+    _write_vcf(text, output, index)
+
+
+def _read_spec(path: Path):  # type: ignore[no-untyped-def]
+    from pgx.errors import LocatedInputError
+    from pgx.simulate.vcf import GeneSpec, SampleSpec
+
+    samples: dict[str, SampleSpec] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise LocatedInputError(path, f"cannot read ({exc.strerror})") from None
+    for i, line in enumerate(lines, start=1):
+        if not line.strip() or line.startswith("#") or line.lower().startswith("sample\t"):
+            continue
+        cells = line.split("\t")
+        if len(cells) != 3:
+            raise LocatedInputError(path, f"expected 3 tab-separated columns (sample, gene, diplotype), found {len(cells)}",
+                                    line=i)
+        s = samples.setdefault(cells[0], SampleSpec(cells[0]))
+        s.genes.append(GeneSpec(cells[1], cells[2]))
+    return list(samples.values())
+
+
+def _write_vcf(text: str, output: Path, index: bool) -> None:
+    from pgx.fileio import atomic_write_bytes_from, atomic_write_text
+
+    if str(output).endswith(".gz"):
+        import pysam
+
+        plain = output.with_name(f".{output.name}.plain.vcf")
+        plain.write_text(text, encoding="utf-8")
+        try:
+            atomic_write_bytes_from(output, lambda tmp: pysam.tabix_compress(str(plain), tmp, force=True))
+        finally:
+            plain.unlink(missing_ok=True)
+        if index:
+            pysam.tabix_index(str(output), preset="vcf", force=True)
+    else:
+        if index:
+            raise UsageError("--index needs a .vcf.gz output")
+        atomic_write_text(output, text)
+
+
+@knowledge_app.command("build")
+def knowledge_build(
+    source: Annotated[Path, typer.Option("--source", help="Shared data folder holding pharmcat/, pypgx/, panno/")],
+    out: Annotated[Path, typer.Option("--out", help="Knowledge folder to write")] = Path("knowledge"),
+) -> None:
+    """Import source tables into pgx's YAML knowledge base."""
+    from pgx.knowledge.importer.build import build_knowledge
+
+    genes = build_knowledge(source, out)
+    err.print(f"wrote {len(genes)} genes to {out}/genes and {out}/manifest.yaml")
+
+
+@knowledge_app.command("validate")
+def knowledge_validate(
+    path: Annotated[Optional[Path], typer.Argument(help="Knowledge folder (default: bundled)")] = None,  # noqa: UP007
+) -> None:
+    """Validate a knowledge folder against the schema (errors as file:line:column)."""
+    from pgx.knowledge.loader import load_knowledge
+
+    kb = load_knowledge(str(path) if path else None)
+    err.print(f"ok: {len(kb.genes)} genes, knowledge {kb.version}")
+
+
+@knowledge_app.command("schema")
+def knowledge_schema(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the JSON Schema files")] = Path("schemas"),
+) -> None:
+    """Export JSON Schemas for the knowledge files and for `pgx call` output."""
+    from pgx.schemas import write_schemas
+
+    for p in write_schemas(out):
+        err.print(f"wrote {p}")
+
+
+def main() -> None:
+    """Console entry point: run the app, turning every error into one line and an exit code."""
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=sys.argv[1:], prog_name="pgx", standalone_mode=False)
+    except PgxError as exc:
+        err.print(f"pgx: error: {exc}", markup=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        err.print("pgx: aborted", markup=False)
+        sys.exit(130)
+    except click.ClickException as exc:
+        err.print(f"pgx: error: {exc.format_message()}", markup=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("pgx: interrupted", markup=False)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(0)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no tracebacks for users
+        if os.environ.get("PGX_DEBUG"):
+            raise
+        err.print(f"pgx: internal error: {type(exc).__name__}: {exc} (set PGX_DEBUG=1 for a traceback; please report)",
+                  markup=False, soft_wrap=True)
+        sys.exit(1)

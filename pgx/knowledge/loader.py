@@ -1,0 +1,82 @@
+"""Load the knowledge base once per process, from the installed package or a given folder.
+
+Schema errors are reported as ``file:line:column: message``. Loading is lazy (never at
+import time) and cached, so a batch never re-reads YAML per sample.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from pgx.errors import KnowledgeError
+from pgx.knowledge.schema import Gene, Manifest
+from pgx.yamlio import MarkedDocument, load_marked
+
+PACKAGE = "pgx.knowledge_base"
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: one loaded base, many caches
+class KnowledgeBase:
+    manifest: Manifest
+    genes: dict[str, Gene]
+    location: str
+
+    @property
+    def version(self) -> str:
+        return self.manifest.knowledge_version
+
+    def gene(self, name: str) -> Gene:
+        try:
+            return self.genes[name]
+        except KeyError:
+            raise KnowledgeError(self.location, f"unknown gene {name!r}", hint=f"known: {', '.join(sorted(self.genes))}") from None
+
+    def vcf_genes(self) -> list[Gene]:
+        return [g for g in self.genes.values() if g.quirks.calling != "outside_only"]
+
+
+def validate_document(doc: MarkedDocument, model: type[BaseModel]) -> Any:
+    """Validate parsed YAML; the first error becomes a KnowledgeError at file:line:column."""
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [p for p in err["loc"] if isinstance(p, (str, int))]
+        line, col = doc.locate(loc)
+        field = ".".join(str(p) for p in loc) or "(document)"
+        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise KnowledgeError(doc.path, f"{field}: {err['msg']}{more}", line=line, column=col) from None
+
+
+def _read_dir(root: Path | importlib.resources.abc.Traversable, label: str) -> KnowledgeBase:
+    manifest_file = root / "manifest.yaml"
+    if not manifest_file.is_file():
+        raise KnowledgeError(f"{label}/manifest.yaml", "knowledge manifest not found",
+                             hint="run `pgx knowledge build` or reinstall pgx")
+    manifest = validate_document(load_marked(f"{label}/manifest.yaml", manifest_file.read_text("utf-8")), Manifest)
+    genes: dict[str, Gene] = {}
+    for name in manifest.genes:
+        f = root / "genes" / f"{name}.yaml"
+        path = f"{label}/genes/{name}.yaml"
+        if not f.is_file():
+            raise KnowledgeError(path, "listed in manifest.yaml but missing")
+        gene = validate_document(load_marked(path, f.read_text("utf-8")), Gene)
+        if gene.gene != name:
+            raise KnowledgeError(path, f"file declares gene {gene.gene!r}, expected {name!r}", line=1)
+        genes[name] = gene
+    return KnowledgeBase(manifest=manifest, genes=genes, location=label)
+
+
+@functools.lru_cache(maxsize=4)
+def load_knowledge(path: str | None = None) -> KnowledgeBase:
+    """The bundled knowledge base, or the one in folder ``path`` (for curators and tests)."""
+    if path is not None:
+        return _read_dir(Path(path), str(path))
+    root = importlib.resources.files(PACKAGE)
+    return _read_dir(root, "knowledge")

@@ -1,0 +1,271 @@
+"""pgx's own schema for gene knowledge, validated on load and exported as JSON Schema.
+
+One YAML file per gene (``knowledge/genes/<GENE>.yaml``) plus ``knowledge/manifest.yaml``.
+Positions are GRCh38, 1-based, VCF-style (indels anchored on the preceding base).
+Gene quirks are fields here, so code never branches on a gene's name.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SCHEMA_VERSION = 1
+
+IUPAC: dict[str, frozenset[str]] = {
+    "A": frozenset("A"),
+    "C": frozenset("C"),
+    "G": frozenset("G"),
+    "T": frozenset("T"),
+    "R": frozenset("AG"),
+    "Y": frozenset("CT"),
+    "S": frozenset("GC"),
+    "W": frozenset("AT"),
+    "K": frozenset("GT"),
+    "M": frozenset("AC"),
+    "B": frozenset("CGT"),
+    "D": frozenset("AGT"),
+    "H": frozenset("ACT"),
+    "V": frozenset("ACG"),
+    "N": frozenset("ACGT"),
+}
+
+
+def is_wobble(allele: str) -> bool:
+    return len(allele) == 1 and allele in IUPAC and len(IUPAC[allele]) > 1
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Grch37Locus(Strict):
+    """Where the same variant sits on GRCh37 (from PyPGx's variant table), for later liftover."""
+
+    position: int
+    ref: str
+    alts: list[str]
+
+
+class RefContext(Strict):
+    """Reference bases from ``start`` on, enough to left-align indels written in other shapes.
+
+    Derived from the definition's own REF and HGVS (repeat unit and 3'-most position).
+    """
+
+    start: int
+    sequence: str
+
+
+class Position(Strict):
+    position: int = Field(description="GRCh38 1-based VCF position")
+    rsid: str | None = None
+    ref: str
+    alts: list[str]
+    hgvs: str | None = None
+    grch37: Grch37Locus | None = None
+    context: RefContext | None = None
+    tier1: bool = Field(False, description="AMP tier-1 position: warn loudly when missing")
+
+
+class NamedAllele(Strict):
+    name: str
+    id: str | None = None
+    reference: bool = False
+    function: str | None = None
+    activity_value: float | None = Field(
+        None, description="Activity value; null means not assigned (n/a) for activity-score genes"
+    )
+    function_source: str | None = Field(
+        None, description="Where function/activity came from when not the primary source, or why assumed"
+    )
+    alleles: dict[int, str] = Field(
+        default_factory=dict,
+        description="Defining alleles by GRCh38 position; a position not listed means same as reference."
+        " Single-letter IUPAC wobble codes are allowed.",
+    )
+    tie_break_rank: int | None = Field(
+        None, description="Lowest-function genes: lower ranks win between variants of equal function"
+    )
+
+
+class FunctionPairRule(Strict):
+    """A pair (or, for hemizygous calls, a single) of allele functions and the phenotype it gives."""
+
+    functions: list[str] = Field(min_length=1, max_length=2)
+    phenotype: str
+
+
+class ScoreRange(Strict):
+    """Inclusive activity-score interval; null bound means open."""
+
+    min: float | None = None
+    max: float | None = None
+    phenotype: str
+
+
+class Phenotyping(Strict):
+    method: Literal["function_pair", "activity_score", "allele_status", "haplotype", "none"]
+    function_pairs: list[FunctionPairRule] = Field(default_factory=list)
+    score_ranges: list[ScoreRange] = Field(default_factory=list)
+    haplotype_phenotypes: dict[str, str] = Field(
+        default_factory=dict, description="method 'haplotype' (haploid genes such as MT-RNR1): allele -> phenotype"
+    )
+    status_alleles: list[str] = Field(
+        default_factory=list, description="method 'allele_status': alleles reported as positive/negative"
+    )
+    indeterminate: str = Field("Indeterminate", description="Phenotype when no rule applies")
+
+    @model_validator(mode="after")
+    def _rules_present(self) -> Phenotyping:
+        if self.method == "function_pair" and not self.function_pairs:
+            raise ValueError("method function_pair needs function_pairs")
+        if self.method == "activity_score" and not self.score_ranges:
+            raise ValueError("method activity_score needs score_ranges")
+        if self.method == "allele_status" and not self.status_alleles:
+            raise ValueError("method allele_status needs status_alleles")
+        return self
+
+
+class UnphasedPriority(Strict):
+    """When unphased data tie between exactly these diplotypes, call ``pick`` (frequency-based)."""
+
+    alternatives: list[str]
+    pick: str
+
+
+class VariantSpec(Strict):
+    position: int
+    ref: str
+    alts: list[str]
+
+
+class LinkedVariantRule(Strict):
+    """An allele defined by two positions where one of them is authoritative (DPYD HapB3).
+
+    ``authoritative_position`` decides; ``supporting_position`` is used only when the
+    authoritative one is missing. ``authoritative_only_allele`` is the allele called when the
+    authoritative variant is present without the supporting one.
+    """
+
+    allele: str
+    authoritative_position: int
+    supporting_position: int
+    authoritative_only_allele: str
+
+
+class VariantFallback(Strict):
+    """When no diplotype can be called, infer one from a single key variant (SLCO1B1 rs4149056)."""
+
+    position: int
+    ref_allele_name: str
+    alt_allele_name: str
+
+
+class CopyNumber(Strict):
+    """Genes whose copy number can be read from symbolic SV records (CYP2D6)."""
+
+    deletion_allele: str = Field(description="Allele name for a whole-gene deletion, e.g. *5")
+    deletion_function: str = "No function"
+    deletion_activity: float | None = 0.0
+    max_copies_label: int = Field(3, description="Copy counts at or above this are written x≥N")
+
+
+class Quirks(Strict):
+    calling: Literal["diplotype", "lowest_function", "outside_only"] = "diplotype"
+    ploidy: Literal["autosomal", "x_linked", "mitochondrial"] = "autosomal"
+    single_variant: bool = Field(False, description="Gene is one SNV whose alleles are named after it")
+    undocumented_as_reference: bool = Field(
+        False, description="An ALT not in the definition is read as reference (with a warning) instead of no-call"
+    )
+    required_positions: list[int] = Field(
+        default_factory=list, description="If any is missing for a sample the gene is not called"
+    )
+    ignored_variants: list[VariantSpec] = Field(
+        default_factory=list,
+        description="VCF records of exactly this shape are skipped: they overlap a defined position"
+        " without being its variant (e.g. a deletion starting at an SNV's position)",
+    )
+    ignored_alleles: list[str] = Field(
+        default_factory=list, description="Named alleles kept for reference but never called"
+    )
+    extra_positions: list[Position] = Field(
+        default_factory=list, description="Reported with the gene but not used to call it (e.g. rs12777823)"
+    )
+    unphased_priorities: list[UnphasedPriority] = Field(default_factory=list)
+    linked_variants: list[LinkedVariantRule] = Field(default_factory=list)
+    variant_fallback: VariantFallback | None = None
+    copy_number: CopyNumber | None = None
+    function_order: list[str] = Field(
+        default_factory=list,
+        description="Lowest-function genes without activity values: functions from most to least severe",
+    )
+    prefer_outside_call: bool = Field(False, description="VCF calls are unreliable; an outside call is expected")
+    caveats: list[str] = Field(default_factory=list, description="Short notes attached to every VCF call")
+
+
+class Region(Strict):
+    start: int
+    end: int
+
+
+class Gene(Strict):
+    schema_version: Literal[1] = 1
+    gene: str
+    chromosome: str
+    strand: Literal["+", "-"] | None = None
+    build: Literal["GRCh38"] = "GRCh38"
+    region: Region | None = None
+    grch37_region: Region | None = None
+    definition_version: str | None = None
+    positions: list[Position] = Field(default_factory=list)
+    named_alleles: list[NamedAllele] = Field(default_factory=list)
+    phenotyping: Phenotyping
+    quirks: Quirks = Field(default_factory=Quirks)  # type: ignore[arg-type]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Gene:
+        positions = {p.position: p for p in self.positions}
+        if len(positions) != len(self.positions):
+            raise ValueError("duplicate position in positions")
+        names = [a.name for a in self.named_alleles]
+        if len(set(names)) != len(names):
+            raise ValueError("duplicate named allele")
+        if self.quirks.calling != "outside_only":
+            refs = [a for a in self.named_alleles if a.reference]
+            if len(refs) != 1:
+                raise ValueError(f"exactly one reference allele required, found {len(refs)}")
+            missing = [p for p in positions if p not in refs[0].alleles]
+            if missing:
+                raise ValueError(f"reference allele must define every position; missing {missing[:5]}")
+        for allele in self.named_alleles:
+            for pos, base in allele.alleles.items():
+                if pos not in positions:
+                    raise ValueError(f"allele {allele.name} defines unknown position {pos}")
+                locus = positions[pos]
+                if base not in (locus.ref, *locus.alts) and not (is_wobble(base)):
+                    raise ValueError(f"allele {allele.name} at {pos}: {base!r} is neither REF, an ALT nor IUPAC")
+        for pos in self.quirks.required_positions:
+            if pos not in positions:
+                raise ValueError(f"required position {pos} is not among positions")
+        for name in self.quirks.ignored_alleles:
+            if name not in names:
+                raise ValueError(f"ignored allele {name!r} is not among named_alleles")
+        return self
+
+
+class Source(Strict):
+    name: str
+    version: str | None = None
+    commit: str | None = None
+    license: str | None = None
+    files: list[str] = Field(default_factory=list)
+
+
+class Manifest(Strict):
+    schema_version: Literal[1] = 1
+    knowledge_version: str
+    build: Literal["GRCh38"] = "GRCh38"
+    sources: list[Source]
+    genes: list[str]

@@ -1,0 +1,236 @@
+"""Outside calls: diplotypes/phenotypes/activity scores made by another tool or lab test.
+
+Two TSV layouts are accepted:
+
+* with a header row naming columns among ``sample``, ``gene``, ``diplotype``, ``phenotype``,
+  ``activity_score`` (``activity score`` also accepted), one row per sample and gene;
+* the reference tool's layout without header: ``gene, diplotype[, phenotype[, activity score]]``,
+  applied to every sample in the VCF.
+
+An outside call replaces the VCF call for that gene, with a note. For activity-score genes
+a given activity score decides the phenotype; otherwise a given phenotype beats the one
+derived from the diplotype. Several rows for one sample and gene are several possible
+diplotypes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pgx.errors import OutsideCallError
+from pgx.knowledge.loader import KnowledgeBase
+from pgx.knowledge.schema import Gene
+from pgx.matching.models import Message
+from pgx.phenotype.phenotyper import allele_facts, distinct, phenotype_from_functions, phenotype_from_score
+from pgx.report.models import DiplotypeCall, GeneCall, HaplotypeCall, InputFile
+from pgx.vcf.reader import sha256_file
+
+ALL_SAMPLES = "*"
+_COPIES = re.compile(r"^(?P<name>.+?)x(?P<ge>≥|>=)?(?P<n>\d+)$")
+_HLA = re.compile(r"^\*\d{2,3}:\d{2,3}(:\d{2,3})*[A-Z]?$")
+COLUMNS = {"sample", "gene", "diplotype", "phenotype", "activity_score"}
+
+
+@dataclass
+class OutsideRow:
+    line: int
+    sample: str
+    gene: str
+    diplotype: str | None
+    phenotype: str | None
+    activity_score: float | None
+
+
+@dataclass
+class OutsideCalls:
+    input_file: InputFile
+    path: str
+    kb: KnowledgeBase
+    rows: dict[tuple[str, str], list[OutsideRow]] = field(default_factory=dict)
+
+    def _rows(self, sample: str, gene: str) -> list[OutsideRow]:
+        return self.rows.get((sample, gene)) or self.rows.get((ALL_SAMPLES, gene)) or []
+
+    def override(self, sample: str, vcf_call: GeneCall) -> GeneCall:
+        rows = self._rows(sample, vcf_call.gene)
+        if not rows:
+            return vcf_call
+        call = self.to_call(self.kb.gene(vcf_call.gene), rows)
+        vcf_summary = (
+            " or ".join(d.name for d in vcf_call.diplotypes) if vcf_call.status == "called" else f"not called ({vcf_call.reason})"
+        )
+        call.warnings.insert(0, Message(code="outside_call",
+                                        message=f"outside call ({self.path} line {rows[0].line}) replaces the VCF call "
+                                                f"{vcf_summary}"))
+        return call
+
+    def outside_only_calls(self, sample: str, already: set[str], wanted: set[str] | None) -> list[GeneCall]:
+        genes = sorted({g for (s, g) in self.rows if s in (sample, ALL_SAMPLES)} - already)
+        out = []
+        for g in genes:
+            if wanted is not None and g not in wanted:
+                continue
+            call = self.to_call(self.kb.gene(g), self._rows(sample, g))
+            rows = self._rows(sample, g)
+            call.warnings.insert(0, Message(code="outside_call", message=f"outside call ({self.path} line {rows[0].line})"))
+            out.append(call)
+        return out
+
+    def to_call(self, gene: Gene, rows: list[OutsideRow]) -> GeneCall:
+        dips: list[DiplotypeCall] = []
+        warnings: list[Message] = []
+        for row in rows:
+            dips.extend(self._diplotypes(gene, row, warnings))
+        phenos = distinct([d.phenotype for d in dips])
+        if gene.phenotyping.method == "allele_status":
+            phenos = _status_phenotypes(gene, rows)
+        return GeneCall(
+            gene=gene.gene,
+            status="called",
+            source="outside_call",
+            diplotypes=dips,
+            phenotypes=phenos,
+            activity_scores=distinct([d.activity_score for d in dips]),
+            warnings=warnings,
+        )
+
+    def _diplotypes(self, gene: Gene, row: OutsideRow, warnings: list[Message]) -> list[DiplotypeCall]:
+        haps: list[HaplotypeCall] = []
+        if row.diplotype:
+            for part in row.diplotype.split("/"):
+                haps.append(_haplotype(gene, part.strip()))
+        score = None
+        method = gene.phenotyping.method
+        if method == "activity_score":
+            if row.activity_score is not None:
+                score = row.activity_score
+            elif haps and all(h.activity_value is not None for h in haps):
+                score = sum((h.activity_value or 0.0) * h.copies for h in haps)
+        phenotype: str | None = None
+        if method == "activity_score" and score is not None:
+            phenotype = phenotype_from_score(gene, score)
+            if row.phenotype and row.phenotype.lower() != phenotype.lower():
+                warnings.append(Message(code="outside_phenotype_disagrees",
+                                        message=f"line {row.line}: phenotype {row.phenotype!r} disagrees with activity "
+                                                f"score {score:g} ({phenotype}); the activity score decides"))
+        elif row.phenotype:
+            phenotype = row.phenotype
+        elif haps and method == "function_pair":
+            phenotype = phenotype_from_functions(gene, [h.function for h in haps])
+        elif haps and method == "haplotype":
+            phenotype = gene.phenotyping.haplotype_phenotypes.get(haps[0].name, gene.phenotyping.indeterminate)
+        name = "/".join(h.label for h in haps) if haps else (row.phenotype or (f"activity score {score:g}" if score is not None else ""))
+        return [DiplotypeCall(name=name, haplotypes=haps, phenotype=phenotype, activity_score=score)]
+
+
+def _haplotype(gene: Gene, text: str) -> HaplotypeCall:
+    copies = 1
+    name = text
+    m = _COPIES.match(text)
+    if m and not text.startswith("rs"):
+        name, copies = m.group("name"), int(m.group("n"))
+    label_min = gene.quirks.copy_number.max_copies_label if gene.quirks.copy_number else 3
+    function, activity = allele_facts(gene, name)
+    if copies >= label_min:
+        label = f"{name}x≥{label_min}"
+    else:
+        label = f"{name}x{copies}" if copies > 1 else name
+    return HaplotypeCall(name=name, label=label, function=function, activity_value=activity, copies=copies)
+
+
+def _status_phenotypes(gene: Gene, rows: list[OutsideRow]) -> list[str]:
+    carried: set[str] = set()
+    explicit: list[str] = []
+    for row in rows:
+        if row.diplotype:
+            carried.update(p.strip() for p in row.diplotype.split("/"))
+        if row.phenotype:
+            explicit.append(row.phenotype)
+    if explicit and not any(r.diplotype for r in rows):
+        return explicit
+    return [f"{a} {'positive' if a in carried else 'negative'}" for a in gene.phenotyping.status_alleles]
+
+
+def canonical_allele(gene: Gene, name: str) -> str:
+    """Accept the usual short forms: mitochondrial variants without their ``m.`` prefix."""
+    known = {a.name for a in gene.named_alleles} | set(gene.phenotyping.haplotype_phenotypes)
+    if name not in known and gene.quirks.ploidy == "mitochondrial" and f"m.{name}" in known:
+        return f"m.{name}"
+    return name
+
+
+def _known_allele(gene: Gene, name: str) -> bool:
+    if gene.phenotyping.method == "allele_status":
+        return bool(_HLA.match(name))
+    names = {a.name for a in gene.named_alleles} | set(gene.phenotyping.haplotype_phenotypes)
+    if gene.quirks.copy_number is not None:
+        names.add(gene.quirks.copy_number.deletion_allele)
+    base = name
+    m = _COPIES.match(name)
+    if m:
+        base = m.group("name")
+    return base in names or not names
+
+
+def read_outside_calls(path: str | Path, kb: KnowledgeBase, samples: list[str]) -> OutsideCalls:
+    path = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise OutsideCallError(path, "file not found") from None
+    except UnicodeDecodeError:
+        raise OutsideCallError(path, "not UTF-8 text") from None
+    except OSError as exc:
+        raise OutsideCallError(path, f"cannot read ({exc.strerror})") from None
+    lines = [(i, ln.rstrip("\r\n")) for i, ln in enumerate(text.splitlines(), start=1)]
+    content = [(i, ln) for i, ln in lines if ln.strip() and not ln.startswith("#")]
+    if not content:
+        raise OutsideCallError(path, "no outside calls in file")
+    first = [c.strip().lower().replace(" ", "_") for c in content[0][1].split("\t")]
+    if "gene" in first:
+        unknown = [c for c in first if c not in COLUMNS]
+        if unknown:
+            raise OutsideCallError(path, f"unknown column {unknown[0]!r}", line=content[0][0],
+                                   hint=f"columns: {', '.join(sorted(COLUMNS))}")
+        columns = first
+        body = content[1:]
+    else:
+        columns = ["gene", "diplotype", "phenotype", "activity_score"]
+        body = content
+    rows: dict[tuple[str, str], list[OutsideRow]] = defaultdict(list)
+    sample_set = set(samples)
+    for lineno, line in body:
+        cells = [c.strip() for c in line.split("\t")]
+        if len(cells) > len(columns):
+            raise OutsideCallError(path, f"{len(cells)} columns, expected at most {len(columns)}", line=lineno)
+        rec = dict(zip(columns, cells + [""] * (len(columns) - len(cells)), strict=True))
+        gene_name = rec.get("gene", "")
+        if gene_name not in kb.genes:
+            raise OutsideCallError(path, f"unknown gene {gene_name!r}", line=lineno,
+                                   hint=f"known genes: {', '.join(sorted(kb.genes))}")
+        gene = kb.gene(gene_name)
+        sample = rec.get("sample") or ALL_SAMPLES
+        if sample != ALL_SAMPLES and sample not in sample_set:
+            raise OutsideCallError(path, f"sample {sample!r} is not in the VCF", line=lineno)
+        score = None
+        if rec.get("activity_score"):
+            try:
+                score = float(rec["activity_score"].lstrip("≥"))
+            except ValueError:
+                raise OutsideCallError(path, f"activity score {rec['activity_score']!r} is not a number", line=lineno) from None
+        dip = rec.get("diplotype") or None
+        pheno = rec.get("phenotype") or None
+        if not (dip or pheno or score is not None):
+            raise OutsideCallError(path, f"{gene_name}: no diplotype, phenotype or activity score", line=lineno)
+        if dip:
+            dip = "/".join(canonical_allele(gene, p.strip()) for p in dip.split("/"))
+            for part in dip.split("/"):
+                if not _known_allele(gene, part.strip()):
+                    raise OutsideCallError(path, f"{gene_name}: unknown allele {part.strip()!r}", line=lineno,
+                                           hint="use the allele names of the knowledge base (pgx genes --alleles GENE)")
+        rows[(sample, gene_name)].append(OutsideRow(lineno, sample, gene_name, dip, pheno, score))
+    info = InputFile(name=Path(path).name, sha256=sha256_file(path), format="tsv")
+    return OutsideCalls(input_file=info, path=Path(path).name, kb=kb, rows=dict(rows))

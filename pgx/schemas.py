@@ -1,0 +1,36 @@
+"""JSON Schemas of pgx's file formats, generated from the pydantic models.
+
+Editors use them to validate knowledge YAML as curators type; pipelines use the call-result
+schema to validate what ``pgx call`` writes. ``tests/test_schemas.py`` fails when a model
+changes without the committed schema being regenerated (``pgx knowledge schema``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from pgx.knowledge.schema import Gene, Manifest
+from pgx.report.models import CallReport
+
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "knowledge-gene.schema.json": Gene,
+    "knowledge-manifest.schema.json": Manifest,
+    "call-result.schema.json": CallReport,
+}
+
+
+def render(model: type[BaseModel]) -> str:
+    return json.dumps(model.model_json_schema(), indent=2, sort_keys=True) + "\n"
+
+
+def write_schemas(out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, model in SCHEMAS.items():
+        path = out / name
+        path.write_text(render(model), encoding="utf-8")
+        written.append(path)
+    return written

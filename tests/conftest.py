@@ -1,0 +1,47 @@
+"""Shared fixtures. Tests needing ../shared skip with a reason when it is absent."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pgx.knowledge.loader import KnowledgeBase, load_knowledge
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _find_shared() -> Path | None:
+    candidates = [Path(os.environ["PGX_SHARED"])] if os.environ.get("PGX_SHARED") else []
+    candidates.append(REPO.parent / "shared")
+    for c in candidates:
+        if (c / "data").is_dir():
+            return c
+    return None
+
+
+SHARED = _find_shared()
+needs_shared = pytest.mark.skipif(
+    SHARED is None, reason="public source data (../shared) not present; set PGX_SHARED to run these tests"
+)
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return load_knowledge()
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if SHARED is None:
+        pytest.skip("public source data (../shared) not present; set PGX_SHARED to run these tests")
+    return SHARED
+
+
+def run_pgx(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real command-line program, as a user would."""
+    return subprocess.run([sys.executable, "-m", "pgx", *args], capture_output=True, text=True, cwd=cwd, timeout=600)

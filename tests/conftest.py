@@ -42,6 +42,10 @@ def shared() -> Path:
     return SHARED
 
 
+PGX_SCRIPT = Path(sys.executable).parent / "pgx"
+
+
 def run_pgx(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the real command-line program, as a user would."""
-    return subprocess.run([sys.executable, "-m", "pgx", *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+    """Run the installed command-line program, as a user would."""
+    cmd = [str(PGX_SCRIPT)] if PGX_SCRIPT.exists() else [sys.executable, "-m", "pgx"]
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, cwd=cwd, timeout=600)

@@ -78,5 +78,13 @@ def load_knowledge(path: str | None = None) -> KnowledgeBase:
     """The bundled knowledge base, or the one in folder ``path`` (for curators and tests)."""
     if path is not None:
         return _read_dir(Path(path), str(path))
-    root = importlib.resources.files(PACKAGE)
+    try:
+        root = importlib.resources.files(PACKAGE)
+    except ModuleNotFoundError:
+        # Running from a source checkout that shadows the installed package (python -m pgx
+        # in the repository): the knowledge folder sits beside the package.
+        checkout = Path(__file__).resolve().parents[2] / "knowledge"
+        if not (checkout / "manifest.yaml").is_file():
+            raise KnowledgeError("knowledge", "bundled knowledge base not found", hint="reinstall pgx") from None
+        return _read_dir(checkout, "knowledge")
     return _read_dir(root, "knowledge")

@@ -109,6 +109,8 @@ def record_effects(rec: Record, locus: Locus, targets: Targets, cnv_genes: set[s
                 value = locus.keys[part]
                 informs = True
                 break
+            if targets.documented_elsewhere(rec.chrom, part, locus.position):
+                continue  # a neighbouring locus's own variant: not a change to this one
             if locus.touches(changed_span(part), len(part[2]) > len(part[1])):
                 value = undocumented(key)
                 informs = True

@@ -79,6 +79,12 @@ class Targets:
     gene_regions: dict[str, tuple[str, int, int]]  # copy-number genes: gene -> (chrom, start, end)
     loci_by_gene: dict[str, list[Locus]]
     grch37: dict[tuple[str, int], str] = field(default_factory=dict)  # (chrom, GRCh37 pos) -> GRCh37 REF
+    documented: dict[str, dict[VariantKey, int]] = field(default_factory=dict)  # chrom -> key -> its locus
+
+    def documented_elsewhere(self, chrom: str, key: VariantKey, position: int) -> bool:
+        """Is this normalized variant the definition of a different locus?"""
+        owner = self.documented.get(chrom, {}).get(key)
+        return owner is not None and owner != position
 
     def base_lookup(self, chrom: str):  # type: ignore[no-untyped-def]
         return self.bases.get(chrom, {}).get
@@ -157,8 +163,12 @@ def build_targets(kb: KnowledgeBase, genes: list[str] | None = None) -> Targets:
         for p in gene.positions
         if p.grch37 is not None and p.grch37.position != p.position
     }
+    documented: dict[str, dict[VariantKey, int]] = defaultdict(dict)
+    for locus in all_loci:
+        for key in locus.keys:
+            documented[locus.chrom].setdefault(key, locus.position)
     return Targets(by_chrom=dict(by_chrom), bases=dict(bases), gene_regions=gene_regions,
-                   loci_by_gene=loci_by_gene, grch37=grch37)
+                   loci_by_gene=loci_by_gene, grch37=grch37, documented=dict(documented))
 
 
 @functools.lru_cache(maxsize=8)

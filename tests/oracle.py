@@ -1,0 +1,90 @@
+"""An independent, deliberately naive implementation of the matching semantics, for tests.
+
+Written from the semantics in ../shared/anchors/pharmcat-notes.md with plain loops, sharing
+no code with pgx.matching: a named allele is a full haplotype (unlisted positions = the
+reference allele's value, a reference wobble = the REF base); a diplotype fits when some
+orientation of each phase block gives each allele a strand it accepts; the score counts
+listed, non-missing positions (minus wobble positions where the sample is hom-ref).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from pgx.knowledge.schema import IUPAC, Gene
+
+WOBBLE = {k: v for k, v in IUPAC.items() if len(v) > 1}
+
+
+def _accepts(listed: str | None, ref_listed: str, pos_ref: str, value: str) -> bool:
+    if listed is None:
+        listed = pos_ref if ref_listed in WOBBLE else ref_listed
+    if listed in WOBBLE:
+        return value in WOBBLE[listed]
+    return value == listed
+
+
+def oracle_fits(gene: Gene, strands: list[tuple[str | None, str | None]], blocks: list[list[int]],
+                haploid: bool = False) -> dict[tuple[str, ...], int]:
+    """All fitting diplotypes (sorted name tuples) with their scores.
+
+    ``strands[j]`` is the sample's (allele1, allele2) at position j (None = missing);
+    ``blocks`` lists index groups that flip together; every other position is its own block.
+    """
+    ref = next(a for a in gene.named_alleles if a.reference)
+    alleles = [a for a in gene.named_alleles if a.name not in gene.quirks.ignored_alleles]
+    positions = [p.position for p in gene.positions]
+    avail = [j for j, (x, y) in enumerate(strands) if x is not None or y is not None]
+
+    def accepts(a, j: int, value: str | None) -> bool:  # type: ignore[no-untyped-def]
+        if value is None:
+            return False
+        pos = gene.positions[j]
+        return _accepts(a.alleles.get(pos.position), ref.alleles[pos.position], pos.ref, value)
+
+    def score(a) -> int:  # type: ignore[no-untyped-def]
+        s = 0
+        for j in avail:
+            listed = a.alleles.get(positions[j])
+            if listed is None:
+                continue
+            x, y = strands[j]
+            pos_ref = gene.positions[j].ref
+            if listed in WOBBLE and x == pos_ref and (y is None or y == pos_ref):
+                continue
+            s += 1
+        return s
+
+    scored = {a.name: score(a) for a in alleles}
+    live = [
+        a for a in alleles
+        if any(a.alleles.get(positions[j]) is not None for j in avail)
+        and all(accepts(a, j, strands[j][0]) or accepts(a, j, strands[j][1]) for j in avail)
+    ]
+    if haploid:
+        return {(a.name,): scored[a.name] for a in live if all(accepts(a, j, strands[j][0]) for j in avail)}
+    in_block = {j for b in blocks for j in b}
+    units = [list(b) for b in blocks] + [[j] for j in avail if j not in in_block and strands[j][0] != strands[j][1]]
+    homs = [j for j in avail if strands[j][0] == strands[j][1]]
+    out: dict[tuple[str, ...], int] = {}
+    for x, y in itertools.combinations_with_replacement(live, 2):
+        if not all(accepts(x, j, strands[j][0]) and accepts(y, j, strands[j][0]) for j in homs):
+            continue
+        ok = True
+        for unit in units:
+            straight = all(accepts(x, j, strands[j][0]) and accepts(y, j, strands[j][1]) for j in unit)
+            flipped = all(accepts(x, j, strands[j][1]) and accepts(y, j, strands[j][0]) for j in unit)
+            if not (straight or flipped):
+                ok = False
+                break
+        if ok:
+            key = tuple(sorted((x.name, y.name)))
+            out[key] = scored[x.name] + scored[y.name]
+    return out
+
+
+def oracle_top(fits: dict[tuple[str, ...], int]) -> set[tuple[str, ...]]:
+    if not fits:
+        return set()
+    best = max(fits.values())
+    return {k for k, v in fits.items() if v == best}

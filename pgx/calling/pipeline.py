@@ -15,6 +15,7 @@ from pgx import __version__
 from pgx.errors import UsageError
 from pgx.knowledge.loader import KnowledgeBase, load_knowledge
 from pgx.matching.caller import call_gene
+from pgx.matching.models import Message
 from pgx.outside.calls import OutsideCalls, read_outside_calls
 from pgx.phenotype.phenotyper import phenotype_gene
 from pgx.report.models import CallReport, GeneCall, InputFile, PositionGenotype, RunOptions, SampleResult
@@ -98,6 +99,7 @@ def call_vcf(
         for i, sample in enumerate(data.samples):
             gg = _gene_genotype(kb, data, gm, i, n_defined)
             call = phenotype_gene(gene, call_gene(kb, gg, all_matches))
+            call.warnings.extend(Message(code="caveat", message=c) for c in gene.quirks.caveats)
             if gg.extra:
                 call.extra_positions = [
                     PositionGenotype(position=c.position, rsid=p.rsid, alleles=list(c.alleles))
@@ -130,9 +132,7 @@ def call_vcf(
     )
 
 
-def _filled_note(chrom: str, filled: list[int]):  # type: ignore[no-untyped-def]
-    from pgx.matching.models import Message
-
+def _filled_note(chrom: str, filled: list[int]) -> Message:
     shown = ", ".join(f"{chrom}:{p}" for p in filled[:5]) + (f" (+{len(filled) - 5} more)" if len(filled) > 5 else "")
     return Message(code="filled_as_reference",
                    message=f"{len(filled)} position(s) absent from the file read as reference (--missing-to-ref): {shown}")

@@ -7,8 +7,11 @@ through cyvcf2. All three produce the same :class:`VcfData`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Callable, Iterable
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +62,26 @@ def sha256_file(path: str | Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+@contextlib.contextmanager
+def quiet_htslib() -> Iterator[None]:
+    """Silence htslib's own stderr chatter; its failures reach the user as our one-line errors."""
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    try:
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _select(header: Header, path: str, wanted: list[str] | None) -> list[int] | None:
@@ -174,10 +197,12 @@ def read_vcf(path: str | Path, targets: Targets, samples: list[str] | None = Non
     path = str(path)
     kind = sniff(path)
     if kind is FileKind.BCF:
-        return _read_bcf(path, targets, samples)
+        with quiet_htslib():
+            return _read_bcf(path, targets, samples)
     index = find_index(path) if kind is FileKind.VCF_BGZF else None
     if index is not None:
-        return _read_tabix(path, index, targets, samples)
+        with quiet_htslib():
+            return _read_tabix(path, index, targets, samples)
     lines = iter_lines(path, kind)
     header = parse_header(lines, path)
     refuse_if_not_grch38(path, build_from_header(header))

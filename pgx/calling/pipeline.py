@@ -14,6 +14,7 @@ import numpy as np
 from pgx import __version__
 from pgx.errors import UsageError
 from pgx.knowledge.loader import KnowledgeBase, load_knowledge
+from pgx.knowledge.schema import Gene
 from pgx.matching.caller import call_gene
 from pgx.matching.models import Message
 from pgx.outside.calls import OutsideCalls, read_outside_calls
@@ -89,6 +90,7 @@ def call_vcf(
     data = read_vcf(vcf, targets, samples)
     outside: OutsideCalls | None = read_outside_calls(outside_calls, kb, data.samples) if outside_calls else None
     assembler = GenotypeAssembler(data, targets, missing_to_ref=missing_to_ref)
+    gene_caller = _GeneCaller(kb, all_matches)
     results: dict[str, list[GeneCall]] = {s: [] for s in data.samples}
     for gene in kb.vcf_genes():
         if wanted is not None and gene.gene not in wanted:
@@ -96,18 +98,23 @@ def call_vcf(
         loci = targets.loci_by_gene[gene.gene]
         gm = assembler.gene(gene.gene, loci)
         n_defined = len(gene.positions)
+        filled_note = None
+        if missing_to_ref and gm.filled[:n_defined].any():
+            filled_note = _filled_note(gene.chromosome,
+                                       [gene.positions[j].position for j in np.flatnonzero(gm.filled[:n_defined])])
         for i, sample in enumerate(data.samples):
             gg = _gene_genotype(kb, data, gm, i, n_defined)
-            call = phenotype_gene(gene, call_gene(kb, gg, all_matches))
-            call.warnings.extend(Message(code="caveat", message=c) for c in gene.quirks.caveats)
+            call = gene_caller(gene, gg)
+            updates: dict[str, object] = {}
             if gg.extra:
-                call.extra_positions = [
+                updates["extra_positions"] = [
                     PositionGenotype(position=c.position, rsid=p.rsid, alleles=list(c.alleles))
                     for c, p in zip(gg.extra, gene.quirks.extra_positions, strict=True)
                 ]
-            if missing_to_ref and gm.filled[:n_defined].any():
-                filled = [gene.positions[j].position for j in np.flatnonzero(gm.filled[:n_defined])]
-                call.warnings.append(_filled_note(gene.chromosome, filled))
+            if filled_note is not None:
+                updates["warnings"] = [*call.warnings, filled_note]
+            if updates:
+                call = call.model_copy(update=updates)
             if outside is not None:
                 call = outside.override(sample, call)
             results[sample].append(call)
@@ -130,6 +137,28 @@ def call_vcf(
         options=RunOptions(samples=samples, missing_to_ref=missing_to_ref, all_matches=all_matches, genes=genes),
         samples=[SampleResult(sample=s, genes=results[s]) for s in data.samples],
     )
+
+
+class _GeneCaller:
+    """Match and phenotype one sample's gene, once per distinct genotype pattern in this run.
+
+    Position calls are interned per gene (see GeneMatrix.calls), so object identity is a cheap,
+    exact key. Results are shared between samples and must not be mutated: callers update copies.
+    """
+
+    def __init__(self, kb: KnowledgeBase, all_matches: bool) -> None:
+        self.kb = kb
+        self.all_matches = all_matches
+        self.cache: dict[tuple[object, ...], GeneCall] = {}
+
+    def __call__(self, gene: Gene, gg: GeneGenotype) -> GeneCall:
+        key = (gg.gene, tuple(map(id, gg.positions)), gg.notes, gg.copy_number)
+        hit = self.cache.get(key)
+        if hit is None:
+            call = phenotype_gene(gene, call_gene(self.kb, gg, self.all_matches))
+            call.warnings.extend(Message(code="caveat", message=c) for c in gene.quirks.caveats)
+            hit = self.cache[key] = call
+        return hit
 
 
 def _filled_note(chrom: str, filled: list[int]) -> Message:

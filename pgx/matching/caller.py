@@ -1,12 +1,6 @@
-"""Entry point of the matching stage: one sample's genotypes for one gene -> GeneMatch.
-
-Results depend only on the genotypes, so identical genotype patterns (common in cohorts)
-are matched once and reused.
-"""
+"""Entry point of the matching stage: one sample's genotypes for one gene -> GeneMatch."""
 
 from __future__ import annotations
-
-import functools
 
 from pgx.knowledge.loader import KnowledgeBase
 from pgx.matching.compiled import compiled
@@ -25,13 +19,6 @@ from pgx.vcf.genotypes import GeneGenotype
 
 
 def call_gene(kb: KnowledgeBase, gg: GeneGenotype, all_matches: bool = False) -> GeneMatch:
-    key = gg.model_copy(update={"sample": ""})
-    result = _cached_call(kb, key, all_matches)
-    return result.model_copy(update={"sample": gg.sample})
-
-
-@functools.lru_cache(maxsize=65536)
-def _cached_call(kb: KnowledgeBase, gg: GeneGenotype, all_matches: bool) -> GeneMatch:
     return _call(kb, gg, all_matches)
 
 

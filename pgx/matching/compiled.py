@@ -40,6 +40,8 @@ class CompiledGene:
     accepts: tuple[dict[str, np.ndarray], ...]  # per position: base -> (nX,) bool of alleles accepting it
     position_index: dict[int, int]
     position_alleles: tuple[frozenset[str], ...]  # REF and ALTs as the definition writes them
+    defined: np.ndarray  # (nX, nP) bool: allele lists the position
+    defined_at: tuple[tuple[str, ...], ...]  # per position: non-reference alleles listing it
 
     @property
     def name(self) -> str:
@@ -109,8 +111,14 @@ def compile_gene(gene: Gene) -> CompiledGene:
                 sort_key=allele_key(a.name, a.reference),
             )
         )
+    defined_matrix = np.stack([a.defined for a in compiled]) if compiled else np.zeros((0, n_p), dtype=bool)
+    defined_at = tuple(
+        tuple(a.name for a in compiled if a.defined[j] and not a.reference) for j in range(n_p)
+    )
     return CompiledGene(
         gene=gene,
+        defined=defined_matrix,
+        defined_at=defined_at,
         positions=positions,
         alleles=tuple(compiled),
         reference=compiled[[a.reference for a in named].index(True)],

@@ -164,10 +164,9 @@ def missing_report(cg: CompiledGene, prep: Prepared) -> tuple[tuple[MissingPosit
     out = []
     for j in np.flatnonzero(prep.missing):
         p = cg.gene.positions[j]
-        names = tuple(a.name for a in cg.alleles if a.defined[j] and not a.reference)
-        out.append(MissingPosition(position=p.position, rsid=p.rsid, alleles=names))
-    avail = ~prep.missing
-    gone = tuple(a.name for a in cg.alleles if not (a.defined & avail).any())
+        out.append(MissingPosition(position=p.position, rsid=p.rsid, alleles=cg.defined_at[j]))
+    seen = (cg.defined & ~prep.missing).any(axis=1)
+    gone = tuple(cg.alleles[i].name for i in np.flatnonzero(~seen))
     return tuple(out), gone
 
 
@@ -181,7 +180,7 @@ def _haplotype(cg: CompiledGene, a: CompiledAllele, missing: np.ndarray, copies:
 def fit_diplotypes(cg: CompiledGene, prep: Prepared) -> list[tuple[int, CompiledAllele, CompiledAllele | None]]:
     """Every fitting (score, X, Y) with X <= Y in allele order; Y is None for haploid data."""
     avail = ~prep.missing
-    base = np.array([int((a.defined & avail).sum()) for a in cg.alleles])
+    base = (cg.defined & avail).sum(axis=1)
     wob = np.array([int((a.wobble & prep.homref).sum()) for a in cg.alleles])
     score = base - wob
     assessable = base > 0

@@ -12,15 +12,23 @@ from pgx.matching.models import DiplotypeMatch, GeneMatch, HaplotypeMatch
 from pgx.report.models import DiplotypeCall, GeneCall, HaplotypeCall
 
 
+_FACTS: dict[int, tuple[Gene, dict[str, tuple[str | None, float | None]]]] = {}
+
+
+def _facts_table(gene: Gene) -> dict[str, tuple[str | None, float | None]]:
+    hit = _FACTS.get(id(gene))
+    if hit is None or hit[0] is not gene:
+        table = {a.name: (a.function, a.activity_value) for a in gene.named_alleles}
+        cn = gene.quirks.copy_number
+        if cn is not None:
+            table.setdefault(cn.deletion_allele, (cn.deletion_function, cn.deletion_activity))
+        hit = _FACTS[id(gene)] = (gene, table)
+    return hit[1]
+
+
 def allele_facts(gene: Gene, name: str) -> tuple[str | None, float | None]:
     """(function, activity value) of a named allele, including a copy-number deletion allele."""
-    for a in gene.named_alleles:
-        if a.name == name:
-            return a.function, a.activity_value
-    cn = gene.quirks.copy_number
-    if cn is not None and name == cn.deletion_allele:
-        return cn.deletion_function, cn.deletion_activity
-    return None, None
+    return _facts_table(gene).get(name, (None, None))
 
 
 def activity_score(gene: Gene, haps: list[HaplotypeCall]) -> float | None:

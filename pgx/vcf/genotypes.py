@@ -288,20 +288,28 @@ class GeneMatrix:
     filters: list[tuple[str, ...]]
     sample_notes: dict[int, list[ReadNote]]
     locus_notes: list[ReadNote]
+    _interned: dict[tuple[object, ...], PositionCall] = field(default_factory=dict)
 
     def calls(self, i: int, which: slice | None = None) -> tuple[PositionCall, ...]:
+        """Sample ``i``'s calls; identical calls share one object (cohorts repeat them heavily)."""
         out = []
         rng = range(len(self.loci)) if which is None else range(*which.indices(len(self.loci)))
+        a1, a2, phased, ps = self.a1[i], self.a2[i], self.phased[i], self.ps[i]
+        interned = self._interned
         for j in rng:
-            v1, v2 = self.a1[i, j], self.a2[i, j]
-            alleles = (v1,) if v2 == "<absent>" else (v1, v2)
-            p = int(self.ps[i, j])
-            out.append(PositionCall.model_construct(
-                position=self.loci[j].position,
-                alleles=alleles,
-                phased=bool(self.phased[i, j]),
-                phase_set=None if p == NO_PS else p,
-                filters=self.filters[j],
-                filled=bool(self.filled[j]),
-            ))
+            key = (j, a1[j], a2[j], phased[j], ps[j])
+            call = interned.get(key)
+            if call is None:
+                v1, v2 = a1[j], a2[j]
+                p = int(ps[j])
+                call = PositionCall.model_construct(
+                    position=self.loci[j].position,
+                    alleles=(v1,) if v2 == "<absent>" else (v1, v2),
+                    phased=bool(phased[j]),
+                    phase_set=None if p == NO_PS else p,
+                    filters=self.filters[j],
+                    filled=bool(self.filled[j]),
+                )
+                interned[key] = call
+            out.append(call)
         return tuple(out)

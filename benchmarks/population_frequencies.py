@@ -41,7 +41,7 @@ import pysam
 import pgx
 from pgx.calling.pipeline import call_vcf
 from pgx.knowledge.loader import KnowledgeBase, load_knowledge
-from pgx.knowledge.schema import Gene
+from pgx.knowledge.schema import IUPAC, Gene, NamedAllele
 from pgx.matching.models import MissingPosition
 from pgx.report.models import CallReport, GeneCall
 
@@ -153,10 +153,17 @@ class GeneResult:
     gene: str
     strict: ModeResult
     panel: ModeResult
+    _hidden: dict[str | None, list[Hidden]] | None = field(default=None, init=False, repr=False)
 
     def filled(self) -> list[MissingPosition]:
         """Positions missing in strict mode that panel mode no longer reports missing."""
         return [m for p, m in sorted(self.strict.missing.items()) if p not in self.panel.missing]
+
+    def hidden(self, gene: Gene) -> dict[str | None, list[Hidden]]:
+        """What panel mode's filled positions hide (see ``read_as``), computed once."""
+        if self._hidden is None:
+            self._hidden = read_as(gene, {m.position for m in self.filled()})
+        return self._hidden
 
     def filled_count_in_warning(self) -> int | None:
         matches = (re.match(r"(\d+) position", w) for w in self.panel.filled_warnings)
@@ -241,26 +248,39 @@ class Hidden:
     positions: frozenset[int]
 
 
-def variant_set(alleles: dict[int, str], refs: dict[int, str]) -> frozenset[tuple[int, str]]:
-    return frozenset((p, b) for p, b in alleles.items() if b != refs[p])
+def allowed(base: str) -> frozenset[str]:
+    """The bases a defining allele accepts (IUPAC wobble codes expanded)."""
+    return IUPAC.get(base, frozenset({base}))
 
 
 def read_as(gene: Gene, filled: set[int]) -> dict[str | None, list[Hidden]]:
-    """Alleles that carry a variant at a filled position, grouped by what panel mode can call them.
+    """Alleles that need a variant at a filled position, grouped by what panel mode can call them.
 
-    With those positions read as reference, an allele looks like the allele defined by its
-    remaining variants (``*6`` minus rs2279343 is ``*9``), like the reference allele when
-    nothing remains, or like no allele at all (key None: the sample is not called).
+    A carrier's haplotype is the allele's definition with the filled positions set to
+    reference. It is read as the most specific visible allele (most positions defined, as the
+    matcher scores) that accepts it at every position: ``*6`` without rs2279343 is ``*9``,
+    an allele defined only by filled positions is the reference. Key None: no allele accepts
+    it, so such carriers are likely not called. Wobble codes that include the reference base
+    (CYP2D6 ``*4``'s ``R``/``S``/``Y``) hide nothing.
     """
     refs = {p.position: p.ref for p in gene.positions}
-    by_variants = {variant_set(a.alleles, refs): a.name for a in gene.named_alleles}
+
+    def needed_at_filled(allele: NamedAllele) -> frozenset[int]:
+        return frozenset(p for p, b in allele.alleles.items() if p in filled and refs[p] not in allowed(b))
+
+    def accepts(candidate: NamedAllele, haplotype: dict[int, str]) -> bool:
+        return all(allowed(candidate.alleles.get(p, refs[p])) & allowed(haplotype.get(p, refs[p]))
+                   for p in candidate.alleles.keys() | haplotype.keys())
+
+    visible = sorted((a for a in gene.named_alleles
+                      if not needed_at_filled(a) and a.name not in gene.quirks.ignored_alleles),
+                     key=lambda a: -len(a.alleles))
     out: dict[str | None, list[Hidden]] = defaultdict(list)
     for allele in gene.named_alleles:
-        variants = variant_set(allele.alleles, refs)
-        at_filled = frozenset(p for p, _ in variants if p in filled)
-        if at_filled:
-            remaining = frozenset(v for v in variants if v[0] not in filled)
-            out[by_variants.get(remaining)].append(Hidden(allele.name, at_filled))
+        if hidden_at := needed_at_filled(allele):
+            haplotype = {p: refs[p] if p in filled else b for p, b in allele.alleles.items()}
+            seen_as = next((c.name for c in visible if accepts(c, haplotype)), None)
+            out[seen_as].append(Hidden(allele.name, hidden_at))
     return out
 
 
@@ -393,14 +413,14 @@ def filled_lines(r: GeneResult, gene: Gene) -> list[str]:
     text = f"- **{r.gene}**: {len(filled)} filled"
     if stated != len(filled):
         text += f" (the warning says {stated})"
-    effects = read_as(gene, {m.position for m in filled})
+    effects = r.hidden(gene)
     ref = reference(gene)
     shifted = [f"{names(src)} → {dst}" for dst, src in effects.items() if dst not in (None, ref)]
     if shifted:
         text += "; reported as another allele: " + "; ".join(shifted)
     text += f"; read as {ref}: {len(effects.get(ref, []))} alleles"
     if effects.get(None):
-        text += f"; matching no allele (not called): {names(effects[None])}"
+        text += f"; accepted by no allele (likely not called): {names(effects[None])}"
     where = ", ".join(f"{m.rsid or '–'} {gene.chromosome}:{m.position}" for m in filled)
     return [text, f"  <details><summary>filled positions</summary>{where}</details>"]
 
@@ -409,9 +429,9 @@ def render_known_gaps(results: list[GeneResult], kb: KnowledgeBase) -> list[str]
     lines = []
     for r in results:
         gene = kb.gene(r.gene)
-        effects = read_as(gene, {m.position for m in r.filled()})
+        effects = r.hidden(gene)
         for position, (rsid, why) in known_gaps(r).items():
-            fates = [f"{names(hit)} as {dst or 'nothing (not called)'}" for dst, hidden in effects.items()
+            fates = [f"{names(hit)} as {dst or 'no allele (likely not called)'}" for dst, hidden in effects.items()
                      if (hit := [h for h in hidden if position in h.positions])]
             lines.append(f"- **{r.gene} {rsid}** ({gene.chromosome}:{position}) is absent from the file"
                          f" although common ({why}). Panel mode reads it as reference, so it reports "
@@ -457,7 +477,7 @@ def gene_rows(r: GeneResult, gene: Gene) -> list[list[str]]:
     mode = r.panel
     counted = [f"{mode.haplotypes[p]:.0f}" for p in SUPER_POPS]
     rows = [[f"**{r.gene}**", "haplotypes counted", *counted, gene_note(r)]]
-    effects = read_as(gene, {m.position for m in r.filled()})
+    effects = r.hidden(gene)
     common = known_gaps(r)
     for allele in top_alleles(mode):
         freqs = [pct(mode.frequency(p, [allele])) for p in SUPER_POPS]

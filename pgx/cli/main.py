@@ -262,23 +262,28 @@ def main() -> None:
     except PgxError as exc:
         err.print(f"pgx: error: {exc}", markup=False, soft_wrap=True)
         sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
+    except (typer.Exit, click.exceptions.Exit) as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except (typer.Abort, click.exceptions.Abort):
         err.print("pgx: aborted", markup=False)
         sys.exit(130)
-    except click.ClickException as exc:
-        err.print(f"pgx: error: {exc.format_message()}", markup=False, soft_wrap=True)
-        sys.exit(2)
     except KeyboardInterrupt:
         err.print("pgx: interrupted", markup=False)
         sys.exit(130)
-    except BrokenPipeError:
+    except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         sys.exit(0)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: no tracebacks for users
-        if os.environ.get("PGX_DEBUG"):
-            raise
-        err.print(f"pgx: internal error: {type(exc).__name__}: {exc} (set PGX_DEBUG=1 for a traceback; please report)",
-                  markup=False, soft_wrap=True)
-        sys.exit(1)
+    except Exception as exc:  # noqa: BLE001
+        if callable(getattr(exc, "format_message", None)):  # click's usage errors (typer vendors its own click)
+            err.print(f"pgx: error: {exc.format_message()}", markup=False, soft_wrap=True)  # type: ignore[attr-defined]
+            sys.exit(2)
+        _internal_error(exc)
+
+
+def _internal_error(exc: Exception) -> None:
+    """The last line of defence: no tracebacks for users unless they ask."""
+    if os.environ.get("PGX_DEBUG"):
+        raise exc
+    err.print(f"pgx: internal error: {type(exc).__name__}: {exc} (set PGX_DEBUG=1 for a traceback; please report)",
+              markup=False, soft_wrap=True)
+    sys.exit(1)

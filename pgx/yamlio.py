@@ -14,7 +14,6 @@ import yaml
 
 from pgx.errors import KnowledgeError
 
-
 _SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -96,12 +95,8 @@ class FlowDict(dict):  # type: ignore[type-arg]
     """A mapping that should be written on one line."""
 
 
-_Dumper.add_representer(
-    FlowList, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", list(v), flow_style=True)
-)
-_Dumper.add_representer(
-    FlowDict, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", dict(v), flow_style=True)
-)
+_Dumper.add_representer(FlowList, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", list(v), flow_style=True))
+_Dumper.add_representer(FlowDict, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", dict(v), flow_style=True))
 
 
 def dump_yaml(data: Any, header: str | None = None) -> str:

@@ -24,8 +24,9 @@ def _accepts(listed: str | None, ref_listed: str, pos_ref: str, value: str) -> b
     return value == listed
 
 
-def oracle_fits(gene: Gene, strands: list[tuple[str | None, str | None]], blocks: list[list[int]],
-                haploid: bool = False) -> dict[tuple[str, ...], int]:
+def oracle_fits(
+    gene: Gene, strands: list[tuple[str | None, str | None]], blocks: list[list[int]], haploid: bool = False
+) -> dict[tuple[str, ...], int]:
     """All fitting diplotypes (sorted name tuples) with their scores.
 
     ``strands[j]`` is the sample's (allele1, allele2) at position j (None = missing);
@@ -57,7 +58,8 @@ def oracle_fits(gene: Gene, strands: list[tuple[str | None, str | None]], blocks
 
     scored = {a.name: score(a) for a in alleles}
     live = [
-        a for a in alleles
+        a
+        for a in alleles
         if any(a.alleles.get(positions[j]) is not None for j in avail)
         and all(accepts(a, j, strands[j][0]) or accepts(a, j, strands[j][1]) for j in avail)
     ]

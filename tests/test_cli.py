@@ -63,8 +63,22 @@ def test_genes_and_version() -> None:
 
 def test_simulate_then_call(tmp_path: Path) -> None:
     out = tmp_path / "s.vcf.gz"
-    proc = run_pgx("simulate", "-g", "CYP2D6", "-d", "*2x2/*4", "-g", "UGT1A1", "-d", "*28/*28", "--phased",
-                   "--only-listed", "-o", str(out), "--index")
+    proc = run_pgx(
+        "simulate",
+        "-g",
+        "CYP2D6",
+        "-d",
+        "*2x2/*4",
+        "-g",
+        "UGT1A1",
+        "-d",
+        "*28/*28",
+        "--phased",
+        "--only-listed",
+        "-o",
+        str(out),
+        "--index",
+    )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "s.vcf.gz.tbi").exists()
     rows = [ln.split("\t") for ln in run_pgx("call", str(out), "-f", "tsv").stdout.splitlines()[2:]]

@@ -138,8 +138,12 @@ def test_slco1b1_falls_back_to_rs4149056(tmp_path: Path, kb) -> None:  # type: i
 
 
 def test_g6pd_heterozygous_female_is_variable(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
-    call = _call(_sim(kb, "G6PD", "B (reference)/Mediterranean, Dallas, Panama, Sassari, Cagliari, Birmingham"),
-                 "G6PD", tmp_path, kb)
+    call = _call(
+        _sim(kb, "G6PD", "B (reference)/Mediterranean, Dallas, Panama, Sassari, Cagliari, Birmingham"),
+        "G6PD",
+        tmp_path,
+        kb,
+    )
     assert call.phenotypes == ["Variable"]
     male = _call(_sim(kb, "G6PD", "Mediterranean, Dallas, Panama, Sassari, Cagliari, Birmingham"), "G6PD", tmp_path, kb)
     assert male.phenotypes == ["Deficient"] and len(male.diplotypes[0].haplotypes) == 1

@@ -50,15 +50,38 @@ def test_importer_reproduces_committed_yaml(tmp_path: Path) -> None:
 def _pharmcat_table(gene: str) -> tuple[list[tuple[list[str], str, str | None]], dict[str, tuple[str, float | None]]]:
     """Source diplotype rows, and the source's own allele facts (some alleles, e.g. SVs, are not matchable)."""
     data = json.loads((SHARED / f"data/pharmcat/phenotype/{gene}.json").read_text())  # type: ignore[operator]
-    rows = [([n for n, c in r["diplotypekey"].items() for _ in range(c)], r["phenotype"] or r["generesult"],
-             r["activityScore"]) for r in data["diplotypes"]]
-    facts = {a["name"]: (a["functionValue"], None if a["activityValue"] in (None, "n/a") else float(a["activityValue"]))
-             for a in data["namedAlleles"]}
+    rows = [
+        (
+            [n for n, c in r["diplotypekey"].items() for _ in range(c)],
+            r["phenotype"] or r["generesult"],
+            r["activityScore"],
+        )
+        for r in data["diplotypes"]
+    ]
+    facts = {
+        a["name"]: (a["functionValue"], None if a["activityValue"] in (None, "n/a") else float(a["activityValue"]))
+        for a in data["namedAlleles"]
+    }
     return rows, facts
 
 
-PHARMCAT_PHENO_GENES = ["ABCG2", "CACNA1S", "CFTR", "CYP2B6", "CYP2C19", "CYP2C9", "CYP3A4", "CYP3A5", "DPYD",
-                        "NAT2", "NUDT15", "SLCO1B1", "TPMT", "UGT1A1", "VKORC1"]
+PHARMCAT_PHENO_GENES = [
+    "ABCG2",
+    "CACNA1S",
+    "CFTR",
+    "CYP2B6",
+    "CYP2C19",
+    "CYP2C9",
+    "CYP3A4",
+    "CYP3A5",
+    "DPYD",
+    "NAT2",
+    "NUDT15",
+    "SLCO1B1",
+    "TPMT",
+    "UGT1A1",
+    "VKORC1",
+]
 
 
 @needs_shared

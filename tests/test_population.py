@@ -61,18 +61,22 @@ def _frequencies(gene: str, kb) -> dict[str, dict[str, float]]:  # type: ignore[
 
 
 @needs_shared
-@pytest.mark.parametrize("gene,alleles,pop,low,high", [
-    ("CYP2C19", ("*2",), "EUR", 0.10, 0.20),
-    ("CYP2C19", ("*2",), "EAS", 0.25, 0.38),
-    ("CYP2C19", ("*17",), "EUR", 0.15, 0.27),
-    ("CYP2C19", ("*17",), "EAS", 0.00, 0.04),
-    ("CYP3A5", ("*3",), "EUR", 0.85, 0.97),
-    ("CYP3A5", ("*3",), "AFR", 0.10, 0.30),
-    ("NUDT15", ("*2", "*3"), "EAS", 0.07, 0.14),  # both carry R139C (rs116855232)
-    ("VKORC1", ("rs9923231 variant (T)",), "EAS", 0.85, 0.96),
-    ("VKORC1", ("rs9923231 variant (T)",), "EUR", 0.32, 0.48),
-    ("TPMT", ("*3A",), "EUR", 0.02, 0.06),
-], ids=lambda x: "+".join(x) if isinstance(x, tuple) else str(x))
+@pytest.mark.parametrize(
+    "gene,alleles,pop,low,high",
+    [
+        ("CYP2C19", ("*2",), "EUR", 0.10, 0.20),
+        ("CYP2C19", ("*2",), "EAS", 0.25, 0.38),
+        ("CYP2C19", ("*17",), "EUR", 0.15, 0.27),
+        ("CYP2C19", ("*17",), "EAS", 0.00, 0.04),
+        ("CYP3A5", ("*3",), "EUR", 0.85, 0.97),
+        ("CYP3A5", ("*3",), "AFR", 0.10, 0.30),
+        ("NUDT15", ("*2", "*3"), "EAS", 0.07, 0.14),  # both carry R139C (rs116855232)
+        ("VKORC1", ("rs9923231 variant (T)",), "EAS", 0.85, 0.96),
+        ("VKORC1", ("rs9923231 variant (T)",), "EUR", 0.32, 0.48),
+        ("TPMT", ("*3A",), "EUR", 0.02, 0.06),
+    ],
+    ids=lambda x: "+".join(x) if isinstance(x, tuple) else str(x),
+)
 def test_known_allele_frequencies(gene: str, alleles: tuple[str, ...], pop: str, low: float, high: float, kb) -> None:  # type: ignore[no-untyped-def]
     table = _frequencies(gene, kb)[pop]
     freq = sum(table.get(a, 0.0) for a in alleles)

@@ -62,8 +62,9 @@ def _check(gene: str, dips: list[str], calls, phased: bool, missing: set[int]) -
             outcome["exact" if seen == names else "masked"] += 1
             continue
         haps = [_haplotype_alleles(g, n) for n in names]
-        strands = [(None, None) if p.position in missing else (haps[0][p.position], haps[1][p.position])
-                   for p in g.positions]
+        strands = [
+            (None, None) if p.position in missing else (haps[0][p.position], haps[1][p.position]) for p in g.positions
+        ]
         het = [j for j, (x, y) in enumerate(strands) if x is not None and x != y]
         fits = oracle_fits(g, strands, [het] if phased else [])
         if any(listed[n] <= missing for n in names):

@@ -17,10 +17,25 @@ from pgx.vcf.targets import targets_for
 from tests.vcfbuild import Vcf
 
 COHORT = [
-    SampleSpec("A", [GeneSpec("CYP2C19", "*2/*17"), GeneSpec("UGT1A1", "*28/*37"), GeneSpec("CYP3A5", "*1/*7"),
-                     GeneSpec("CYP2D6", "*4/*10"), GeneSpec("DPYD", "Reference/c.1905+1G>A (*2A)")]),
-    SampleSpec("B", [GeneSpec("CYP2C9", "*2/*3"), GeneSpec("TPMT", "*3B/*3C"), GeneSpec("NUDT15", "*1/*3"),
-                     GeneSpec("G6PD", "B (reference)/A- 202A_376G")]),
+    SampleSpec(
+        "A",
+        [
+            GeneSpec("CYP2C19", "*2/*17"),
+            GeneSpec("UGT1A1", "*28/*37"),
+            GeneSpec("CYP3A5", "*1/*7"),
+            GeneSpec("CYP2D6", "*4/*10"),
+            GeneSpec("DPYD", "Reference/c.1905+1G>A (*2A)"),
+        ],
+    ),
+    SampleSpec(
+        "B",
+        [
+            GeneSpec("CYP2C9", "*2/*3"),
+            GeneSpec("TPMT", "*3B/*3C"),
+            GeneSpec("NUDT15", "*1/*3"),
+            GeneSpec("G6PD", "B (reference)/A- 202A_376G"),
+        ],
+    ),
     SampleSpec("C", [GeneSpec("SLCO1B1", "*5/*15"), GeneSpec("CYP2D6", "*1/*6"), GeneSpec("NAT2", "*5/*6")]),
 ]
 
@@ -63,10 +78,14 @@ def _variants(name: str, plain: Path, d: Path) -> Path:
         return out
     if name == "no-chr":
         out = d / "c.nochr.vcf"
-        out.write_text("".join(
-            line.replace("##contig=<ID=chr", "##contig=<ID=") if line.startswith("##") else
-            (line[3:] if line.startswith("chr") else line)
-            for line in plain.read_text().splitlines(keepends=True)))
+        out.write_text(
+            "".join(
+                line.replace("##contig=<ID=chr", "##contig=<ID=")
+                if line.startswith("##")
+                else (line[3:] if line.startswith("chr") else line)
+                for line in plain.read_text().splitlines(keepends=True)
+            )
+        )
         return out
     if name == "crlf":
         out = d / "c.crlf.vcf"
@@ -141,14 +160,17 @@ def _set(v: Vcf, pos: int, value: str, fmt: str = "GT", filt: str = "PASS") -> V
 UGT_TA = 233760233  # CAT -> C (TA6), CATAT (TA8, *28), CATATAT (TA9, *37)
 
 
-@pytest.mark.parametrize("pos,ref,alt,expected", [
-    (UGT_TA, "C", "CAT", "*1/*28"),  # minimal, left-aligned
-    (UGT_TA, "CATA", "CATATA", "*1/*28"),  # padded
-    (233760248, "A", "ATA", "*1/*28"),  # right-shifted to the end of the repeat
-    (233760239, "T", "TAT", "*1/*28"),  # shifted into the middle of the repeat
-    (233760246, "ATA", "A", "*1/*36"),  # deletion, right-shifted
-    (UGT_TA, "CATAT", "CATATATAT", "*1/*37"),  # two-unit insertion, padded
-])
+@pytest.mark.parametrize(
+    "pos,ref,alt,expected",
+    [
+        (UGT_TA, "C", "CAT", "*1/*28"),  # minimal, left-aligned
+        (UGT_TA, "CATA", "CATATA", "*1/*28"),  # padded
+        (233760248, "A", "ATA", "*1/*28"),  # right-shifted to the end of the repeat
+        (233760239, "T", "TAT", "*1/*28"),  # shifted into the middle of the repeat
+        (233760246, "ATA", "A", "*1/*36"),  # deletion, right-shifted
+        (UGT_TA, "CATAT", "CATATATAT", "*1/*37"),  # two-unit insertion, padded
+    ],
+)
 def test_unnormalised_ugt1a1_repeat(pos: int, ref: str, alt: str, expected: str, tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
     v = _all_ref("UGT1A1", kb, skip={UGT_TA})
     v.add("chr2", pos, ref, alt, "0/1")
@@ -166,7 +188,9 @@ def test_unnormalised_cyp3a5_star7(pos: int, ref: str, alt: str, tmp_path: Path,
 
 def test_normalisation_uses_knowledge_context(kb) -> None:  # type: ignore[no-untyped-def]
     base_at = targets_for(kb).base_lookup("chr2")
-    assert normalize(233760248, "A", "ATA", base_at) == normalize(UGT_TA, "CAT", "CATAT", base_at) == (UGT_TA, "C", "CAT")
+    assert (
+        normalize(233760248, "A", "ATA", base_at) == normalize(UGT_TA, "CAT", "CATAT", base_at) == (UGT_TA, "C", "CAT")
+    )
     assert normalize(233760248, "A", "ATA") == (233760248, "A", "ATA")  # without context no shift is invented
 
 
@@ -209,13 +233,16 @@ def _tpmt(gts: tuple[str, str], fmt: str, kb) -> Vcf:  # type: ignore[no-untyped
     return v
 
 
-@pytest.mark.parametrize("gts,fmt,expected,phased", [
-    (("0|1", "1|0"), "GT", ["*3B/*3C"], True),  # phased, trans
-    (("0|1", "0|1"), "GT", ["*1/*3A"], True),  # phased, cis
-    (("0|1:5", "1|0:5"), "GT:PS", ["*3B/*3C"], True),  # one phase set, trans
-    (("0|1:5", "0|1:9"), "GT:PS", ["*1/*3A"], False),  # two phase sets: unphased, the more specific pair wins
-    (("0/1", "0/1"), "GT", ["*1/*3A"], False),  # unphased
-])
+@pytest.mark.parametrize(
+    "gts,fmt,expected,phased",
+    [
+        (("0|1", "1|0"), "GT", ["*3B/*3C"], True),  # phased, trans
+        (("0|1", "0|1"), "GT", ["*1/*3A"], True),  # phased, cis
+        (("0|1:5", "1|0:5"), "GT:PS", ["*3B/*3C"], True),  # one phase set, trans
+        (("0|1:5", "0|1:9"), "GT:PS", ["*1/*3A"], False),  # two phase sets: unphased, the more specific pair wins
+        (("0/1", "0/1"), "GT", ["*1/*3A"], False),  # unphased
+    ],
+)
 def test_phasing_and_phase_sets(gts, fmt, expected, phased, tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
     call = _one(_tpmt(gts, fmt, kb), tmp_path, "TPMT", kb, all_matches=True)
     assert [d.name for d in call.diplotypes] == expected

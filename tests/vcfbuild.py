@@ -33,8 +33,9 @@ class Vcf:
     records: list[Rec] = field(default_factory=list)
     chr_prefix: bool = True
 
-    def add(self, chrom: str, pos: int, ref: str, alt: str, *gts: str, fmt: str = "GT", info: str = ".",
-            filt: str = "PASS") -> Vcf:
+    def add(
+        self, chrom: str, pos: int, ref: str, alt: str, *gts: str, fmt: str = "GT", info: str = ".", filt: str = "PASS"
+    ) -> Vcf:
         self.records.append(Rec(chrom, pos, ref, alt, list(gts), fmt, info, filt))
         return self
 
@@ -53,7 +54,9 @@ class Vcf:
             "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", *self.samples]),
         ]
         for r in self.records:
-            lines.append("\t".join([name(r.chrom), str(r.pos), ".", r.ref, r.alt, ".", r.filt, r.info, r.fmt, *r.samples]))
+            lines.append(
+                "\t".join([name(r.chrom), str(r.pos), ".", r.ref, r.alt, ".", r.filt, r.info, r.fmt, *r.samples])
+            )
         return "\n".join(lines) + "\n"
 
     def write(self, path: Path) -> Path:

@@ -54,8 +54,9 @@ def _copy_number(data: VcfData, chrom: str, start: int, end: int, i: int) -> Cop
         sources.append(f"{kind} record {rec.where}")
     if not sources:
         return None
-    return CopyNumberObservation(copies=cn_value, deleted_strands=deleted, duplicated_strands=duplicated,
-                                 source=", ".join(sources))
+    return CopyNumberObservation(
+        copies=cn_value, deleted_strands=deleted, duplicated_strands=duplicated, source=", ".join(sources)
+    )
 
 
 def _gene_genotype(kb: KnowledgeBase, data: VcfData, gm: GeneMatrix, i: int, n_defined: int) -> GeneGenotype:
@@ -100,8 +101,9 @@ def call_vcf(
         n_defined = len(gene.positions)
         filled_note = None
         if missing_to_ref and gm.filled[:n_defined].any():
-            filled_note = _filled_note(gene.chromosome,
-                                       [gene.positions[j].position for j in np.flatnonzero(gm.filled[:n_defined])])
+            filled_note = _filled_note(
+                gene.chromosome, [gene.positions[j].position for j in np.flatnonzero(gm.filled[:n_defined])]
+            )
         for i, sample in enumerate(data.samples):
             gg = _gene_genotype(kb, data, gm, i, n_defined)
             call = gene_caller(gene, gg)
@@ -163,8 +165,10 @@ class _GeneCaller:
 
 def _filled_note(chrom: str, filled: list[int]) -> Message:
     shown = ", ".join(f"{chrom}:{p}" for p in filled[:5]) + (f" (+{len(filled) - 5} more)" if len(filled) > 5 else "")
-    return Message(code="filled_as_reference",
-                   message=f"{len(filled)} position(s) absent from the file read as reference (--missing-to-ref): {shown}")
+    return Message(
+        code="filled_as_reference",
+        message=f"{len(filled)} position(s) absent from the file read as reference (--missing-to-ref): {shown}",
+    )
 
 
 def _check_genes(kb: KnowledgeBase, genes: list[str] | None) -> set[str] | None:

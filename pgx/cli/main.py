@@ -11,7 +11,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import click
 import typer
@@ -49,8 +49,15 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,  # noqa: UP007
-                                                    help="Show versions and exit.")] = None,
+    version: Annotated[
+        bool | None,
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            help="Show versions and exit.",
+        ),
+    ] = None,
 ) -> None:
     """pgx: pharmacogenomic calls you can reproduce."""
 
@@ -68,15 +75,22 @@ def _emit(text: str, output: Path | None) -> None:
 @app.command("call")
 def call_cmd(
     vcf: Annotated[Path, typer.Argument(help="VCF, VCF.gz (bgzip/gzip, indexed or not) or BCF", show_default=False)],
-    sample: Annotated[Optional[list[str]], typer.Option("--sample", "-s", help="Sample(s) to call (default: all)")] = None,  # noqa: UP007
-    outside_calls: Annotated[Optional[Path], typer.Option("--outside-calls", help="TSV of calls made elsewhere")] = None,  # noqa: UP007
+    sample: Annotated[list[str] | None, typer.Option("--sample", "-s", help="Sample(s) to call (default: all)")] = None,
+    outside_calls: Annotated[Path | None, typer.Option("--outside-calls", help="TSV of calls made elsewhere")] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format")] = OutputFormat.json,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output file (default: stdout)")] = None,  # noqa: UP007
-    gene: Annotated[Optional[list[str]], typer.Option("--gene", "-g", help="Restrict to these genes")] = None,  # noqa: UP007
-    missing_to_ref: Annotated[bool, typer.Option("--missing-to-ref", help="Read positions absent from the file as "
-                                                 "reference (panel/imputed files only; recorded in the output)")] = False,
-    all_matches: Annotated[bool, typer.Option("--all-matches", help="Also list lower-scoring diplotypes that fit")] = False,
-    knowledge: Annotated[Optional[Path], typer.Option("--knowledge", help="Knowledge folder (default: bundled)")] = None,  # noqa: UP007
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Output file (default: stdout)")] = None,
+    gene: Annotated[list[str] | None, typer.Option("--gene", "-g", help="Restrict to these genes")] = None,
+    missing_to_ref: Annotated[
+        bool,
+        typer.Option(
+            "--missing-to-ref",
+            help="Read positions absent from the file as reference (panel/imputed files only; recorded in the output)",
+        ),
+    ] = False,
+    all_matches: Annotated[
+        bool, typer.Option("--all-matches", help="Also list lower-scoring diplotypes that fit")
+    ] = False,
+    knowledge: Annotated[Path | None, typer.Option("--knowledge", help="Knowledge folder (default: bundled)")] = None,
 ) -> None:
     """Call diplotypes and phenotypes for every covered gene."""
     from pgx.calling.pipeline import call_vcf
@@ -84,8 +98,15 @@ def call_cmd(
     from pgx.report.tsv import render_tsv
 
     kb = load_knowledge(str(knowledge) if knowledge else None)
-    report = call_vcf(vcf, samples=sample, outside_calls=outside_calls, genes=gene, missing_to_ref=missing_to_ref,
-                      all_matches=all_matches, knowledge=kb)
+    report = call_vcf(
+        vcf,
+        samples=sample,
+        outside_calls=outside_calls,
+        genes=gene,
+        missing_to_ref=missing_to_ref,
+        all_matches=all_matches,
+        knowledge=kb,
+    )
     text = render_tsv(report) if fmt is OutputFormat.tsv else report.model_dump_json(indent=2) + "\n"
     _emit(text, output)
     if output is not None and str(output) != "-" and err.is_terminal:
@@ -98,16 +119,20 @@ def _summary(report) -> None:  # type: ignore[no-untyped-def]
         table.add_column(col)
     for s in report.samples[:3]:
         for g in s.genes:
-            dip = " or ".join(d.name for d in g.diplotypes) if g.status == "called" else f"[yellow]not called[/]: {g.reason}"
+            dip = (
+                " or ".join(d.name for d in g.diplotypes)
+                if g.status == "called"
+                else f"[yellow]not called[/]: {g.reason}"
+            )
             table.add_row(s.sample, g.gene, dip, " or ".join(g.phenotypes))
     err.print(table)
 
 
 @app.command("genes")
 def genes_cmd(
-    alleles: Annotated[Optional[str], typer.Option("--alleles", help="List the named alleles of this gene")] = None,  # noqa: UP007
+    alleles: Annotated[str | None, typer.Option("--alleles", help="List the named alleles of this gene")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
-    knowledge: Annotated[Optional[Path], typer.Option("--knowledge", help="Knowledge folder (default: bundled)")] = None,  # noqa: UP007
+    knowledge: Annotated[Path | None, typer.Option("--knowledge", help="Knowledge folder (default: bundled)")] = None,
 ) -> None:
     """List covered genes (or one gene's alleles) and the knowledge version."""
     from pgx.knowledge.loader import load_knowledge
@@ -115,8 +140,10 @@ def genes_cmd(
     kb = load_knowledge(str(knowledge) if knowledge else None)
     if alleles:
         gene = kb.gene(alleles)
-        rows = [{"allele": a.name, "function": a.function, "activity_value": a.activity_value,
-                 "positions": len(a.alleles)} for a in gene.named_alleles]
+        rows: list[dict[str, object]] = [
+            {"allele": a.name, "function": a.function, "activity_value": a.activity_value, "positions": len(a.alleles)}
+            for a in gene.named_alleles
+        ]
         if as_json:
             typer.echo(json.dumps({"gene": gene.gene, "knowledge_version": kb.version, "alleles": rows}, indent=2))
             return
@@ -125,39 +152,51 @@ def genes_cmd(
             table.add_column(col)
         for r in rows:
             act = "" if r["activity_value"] is None else f"{r['activity_value']:g}"
-            table.add_row(r["allele"], r["function"] or "", act, str(r["positions"]))
+            table.add_row(str(r["allele"]), str(r["function"] or ""), act, str(r["positions"]))
         Console().print(table)
         return
-    rows = []
+    genes: list[dict[str, object]] = []
     for g in sorted(kb.genes.values(), key=lambda g: g.gene):
-        rows.append({
-            "gene": g.gene, "chromosome": g.chromosome, "positions": len(g.positions),
-            "alleles": len(g.named_alleles), "calling": g.quirks.calling, "phenotyping": g.phenotyping.method,
-        })
+        genes.append(
+            {
+                "gene": g.gene,
+                "chromosome": g.chromosome,
+                "positions": len(g.positions),
+                "alleles": len(g.named_alleles),
+                "calling": g.quirks.calling,
+                "phenotyping": g.phenotyping.method,
+            }
+        )
     if as_json:
-        typer.echo(json.dumps({"pgx_version": __version__, "knowledge_version": kb.version, "genes": rows}, indent=2))
+        typer.echo(json.dumps({"pgx_version": __version__, "knowledge_version": kb.version, "genes": genes}, indent=2))
         return
-    table = Table(title=f"pgx {__version__}, knowledge {kb.version}: {len(rows)} genes")
+    table = Table(title=f"pgx {__version__}, knowledge {kb.version}: {len(genes)} genes")
     for col in ("gene", "chrom", "positions", "alleles", "calling", "phenotype from"):
         table.add_column(col)
-    for r in rows:
-        table.add_row(r["gene"], r["chromosome"], str(r["positions"]), str(r["alleles"]), r["calling"], r["phenotyping"])
+    for r in genes:
+        table.add_row(*(str(r[k]) for k in ("gene", "chromosome", "positions", "alleles", "calling", "phenotyping")))
     Console().print(table)
 
 
 @app.command("simulate")
 def simulate_cmd(
-    gene: Annotated[Optional[list[str]], typer.Option("--gene", "-g", help="Gene (repeat, paired with --diplotype)")] = None,  # noqa: UP007
-    diplotype: Annotated[Optional[list[str]], typer.Option("--diplotype", "-d", help="Diplotype, e.g. '*2/*17'")] = None,  # noqa: UP007
+    gene: Annotated[
+        list[str] | None, typer.Option("--gene", "-g", help="Gene (repeat, paired with --diplotype)")
+    ] = None,
+    diplotype: Annotated[list[str] | None, typer.Option("--diplotype", "-d", help="Diplotype, e.g. '*2/*17'")] = None,
     sample: Annotated[str, typer.Option("--sample", help="Sample name")] = "SIMULATED",
-    phased: Annotated[bool, typer.Option("--phased/--unphased", help="Write phased (|) or unphased (/) genotypes")] = False,
-    missing: Annotated[Optional[list[int]], typer.Option("--missing", help="Position to write as ./. (repeat)")] = None,  # noqa: UP007
-    only_listed: Annotated[bool, typer.Option("--only-listed", help="Write only the listed genes "
-                                              "(default: other genes as reference/reference)")] = False,
-    spec: Annotated[Optional[Path], typer.Option("--spec", help="TSV of sample, gene, diplotype for many samples")] = None,  # noqa: UP007
+    phased: Annotated[
+        bool, typer.Option("--phased/--unphased", help="Write phased (|) or unphased (/) genotypes")
+    ] = False,
+    missing: Annotated[list[int] | None, typer.Option("--missing", help="Position to write as ./. (repeat)")] = None,
+    only_listed: Annotated[
+        bool,
+        typer.Option("--only-listed", help="Write only the listed genes (default: other genes as reference/reference)"),
+    ] = False,
+    spec: Annotated[Path | None, typer.Option("--spec", help="TSV of sample, gene, diplotype for many samples")] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Output VCF (.vcf or .vcf.gz)")] = Path("-"),
     index: Annotated[bool, typer.Option("--index", help="bgzip output: also write a tabix index")] = False,
-    knowledge: Annotated[Optional[Path], typer.Option("--knowledge", help="Knowledge folder (default: bundled)")] = None,  # noqa: UP007
+    knowledge: Annotated[Path | None, typer.Option("--knowledge", help="Knowledge folder (default: bundled)")] = None,
 ) -> None:
     """Write a VCF carrying chosen diplotypes, built from the knowledge base."""
     from pgx.knowledge.loader import load_knowledge
@@ -193,8 +232,9 @@ def _read_spec(path: Path):  # type: ignore[no-untyped-def]
             continue
         cells = line.split("\t")
         if len(cells) != 3:
-            raise LocatedInputError(path, f"expected 3 tab-separated columns (sample, gene, diplotype), found {len(cells)}",
-                                    line=i)
+            raise LocatedInputError(
+                path, f"expected 3 tab-separated columns (sample, gene, diplotype), found {len(cells)}", line=i
+            )
         s = samples.setdefault(cells[0], SampleSpec(cells[0]))
         s.genes.append(GeneSpec(cells[1], cells[2]))
     return list(samples.values())
@@ -234,7 +274,7 @@ def knowledge_build(
 
 @knowledge_app.command("validate")
 def knowledge_validate(
-    path: Annotated[Optional[Path], typer.Argument(help="Knowledge folder (default: bundled)")] = None,  # noqa: UP007
+    path: Annotated[Path | None, typer.Argument(help="Knowledge folder (default: bundled)")] = None,
 ) -> None:
     """Validate a knowledge folder against the schema (errors as file:line:column)."""
     from pgx.knowledge.loader import load_knowledge
@@ -284,6 +324,9 @@ def _internal_error(exc: Exception) -> None:
     """The last line of defence: no tracebacks for users unless they ask."""
     if os.environ.get("PGX_DEBUG"):
         raise exc
-    err.print(f"pgx: internal error: {type(exc).__name__}: {exc} (set PGX_DEBUG=1 for a traceback; please report)",
-              markup=False, soft_wrap=True)
+    err.print(
+        f"pgx: internal error: {type(exc).__name__}: {exc} (set PGX_DEBUG=1 for a traceback; please report)",
+        markup=False,
+        soft_wrap=True,
+    )
     sys.exit(1)

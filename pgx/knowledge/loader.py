@@ -35,7 +35,9 @@ class KnowledgeBase:
         try:
             return self.genes[name]
         except KeyError:
-            raise KnowledgeError(self.location, f"unknown gene {name!r}", hint=f"known: {', '.join(sorted(self.genes))}") from None
+            raise KnowledgeError(
+                self.location, f"unknown gene {name!r}", hint=f"known: {', '.join(sorted(self.genes))}"
+            ) from None
 
     def vcf_genes(self) -> list[Gene]:
         return [g for g in self.genes.values() if g.quirks.calling != "outside_only"]
@@ -57,8 +59,9 @@ def validate_document(doc: MarkedDocument, model: type[BaseModel]) -> Any:
 def _read_dir(root: Path | importlib.resources.abc.Traversable, label: str) -> KnowledgeBase:
     manifest_file = root / "manifest.yaml"
     if not manifest_file.is_file():
-        raise KnowledgeError(f"{label}/manifest.yaml", "knowledge manifest not found",
-                             hint="run `pgx knowledge build` or reinstall pgx")
+        raise KnowledgeError(
+            f"{label}/manifest.yaml", "knowledge manifest not found", hint="run `pgx knowledge build` or reinstall pgx"
+        )
     manifest = validate_document(load_marked(f"{label}/manifest.yaml", manifest_file.read_text("utf-8")), Manifest)
     genes: dict[str, Gene] = {}
     for name in manifest.genes:

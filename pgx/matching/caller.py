@@ -28,20 +28,32 @@ def _call(kb: KnowledgeBase, gg: GeneGenotype, all_matches: bool) -> GeneMatch:
     copies = total_copies(gg) if q.copy_number is not None else None
     cn_note: list[Message] = []
     if copies is not None and gg.copy_number is not None:
-        cn_note.append(Message(code="copy_number_record",
-                               message=f"{gg.gene} copy number {copies} from {gg.copy_number.source}"))
+        cn_note.append(
+            Message(code="copy_number_record", message=f"{gg.gene} copy number {copies} from {gg.copy_number.source}")
+        )
     if copies == 0:
         dele = deletion_haplotype(cg)
-        return GeneMatch(sample=gg.sample, gene=gg.gene, status="called",
-                         diplotypes=(DiplotypeMatch(haplotypes=(dele, dele)),),
-                         positions_total=len(cg.positions), warnings=tuple(cn_note))
+        return GeneMatch(
+            sample=gg.sample,
+            gene=gg.gene,
+            status="called",
+            diplotypes=(DiplotypeMatch(haplotypes=(dele, dele)),),
+            positions_total=len(cg.positions),
+            warnings=tuple(cn_note),
+        )
     work = gg
     if copies == 1:
         work, het = haploidise(gg)
         if het:
-            return not_called(gg, cg, None, "copy_number",
-                              f"copy number 1 but heterozygous at {len(het)} position(s), e.g. "
-                              f"{cg.gene.chromosome}:{het[0]}: the VCF contradicts itself", cn_note)
+            return not_called(
+                gg,
+                cg,
+                None,
+                "copy_number",
+                f"copy number 1 but heterozygous at {len(het)} position(s), e.g. "
+                f"{cg.gene.chromosome}:{het[0]}: the VCF contradicts itself",
+                cn_note,
+            )
     lowest = q.calling == "lowest_function"
     prep = prepare(cg, work, lowest, allow_haploid=copies == 1)
     prep.warnings[:0] = cn_note
@@ -56,8 +68,13 @@ def _call(kb: KnowledgeBase, gg: GeneGenotype, all_matches: bool) -> GeneMatch:
         return apply_variant_fallback(cg, gg, result)
     if copies == 1:
         dele = deletion_haplotype(cg)
-        result = result.model_copy(update={"diplotypes": tuple(
-            DiplotypeMatch(haplotypes=(*d.haplotypes, dele), score=d.score) for d in result.diplotypes)})
+        result = result.model_copy(
+            update={
+                "diplotypes": tuple(
+                    DiplotypeMatch(haplotypes=(*d.haplotypes, dele), score=d.score) for d in result.diplotypes
+                )
+            }
+        )
     elif copies is not None and copies > 2:
         result = expand_duplications(cg, result, copies)
     return result

@@ -112,9 +112,7 @@ def compile_gene(gene: Gene) -> CompiledGene:
             )
         )
     defined_matrix = np.stack([a.defined for a in compiled]) if compiled else np.zeros((0, n_p), dtype=bool)
-    defined_at = tuple(
-        tuple(a.name for a in compiled if a.defined[j] and not a.reference) for j in range(n_p)
-    )
+    defined_at = tuple(tuple(a.name for a in compiled if a.defined[j] and not a.reference) for j in range(n_p))
     return CompiledGene(
         gene=gene,
         defined=defined_matrix,

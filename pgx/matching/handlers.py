@@ -23,9 +23,11 @@ def apply_unphased_priorities(cg: CompiledGene, prep: Prepared, match: GeneMatch
     for rule in rules:
         if set(rule.alternatives) <= set(names):
             kept = [d for d in match.diplotypes if d.name == rule.pick or d.name not in rule.alternatives]
-            note = Message(code="unphased_priority",
-                           message=f"unphased data fit {' or '.join(rule.alternatives)}; {rule.pick} called as the "
-                                   "more frequent diplotype (reference-tool priority list)")
+            note = Message(
+                code="unphased_priority",
+                message=f"unphased data fit {' or '.join(rule.alternatives)}; {rule.pick} called as the "
+                "more frequent diplotype (reference-tool priority list)",
+            )
             return match.model_copy(update={"diplotypes": tuple(kept), "warnings": (*match.warnings, note)})
     return match
 
@@ -49,15 +51,27 @@ def apply_variant_fallback(cg: CompiledGene, gg: GeneGenotype, match: GeneMatch)
         else:
             return match
     ref_name = cg.reference.name
-    haps = tuple(sorted((HaplotypeMatch(name=n, reference=n == ref_name) for n in names),
-                        key=lambda h: cg.by_name(h.name).sort_key))
-    note = Message(code="variant_fallback", position=fb.position,
-                   message=f"no full {cg.gene.gene} diplotype could be called ({match.reason}); inferred "
-                           f"{'/'.join(h.name for h in haps)} from {pos.rsid or fb.position} alone")
-    return match.model_copy(update={
-        "status": "called", "diplotypes": (DiplotypeMatch(haplotypes=haps, score=None),), "inferred": True,
-        "reason_code": None, "reason": None, "warnings": (*match.warnings, note),
-    })
+    haps = tuple(
+        sorted(
+            (HaplotypeMatch(name=n, reference=n == ref_name) for n in names), key=lambda h: cg.by_name(h.name).sort_key
+        )
+    )
+    note = Message(
+        code="variant_fallback",
+        position=fb.position,
+        message=f"no full {cg.gene.gene} diplotype could be called ({match.reason}); inferred "
+        f"{'/'.join(h.name for h in haps)} from {pos.rsid or fb.position} alone",
+    )
+    return match.model_copy(
+        update={
+            "status": "called",
+            "diplotypes": (DiplotypeMatch(haplotypes=haps, score=None),),
+            "inferred": True,
+            "reason_code": None,
+            "reason": None,
+            "warnings": (*match.warnings, note),
+        }
+    )
 
 
 def total_copies(gg: GeneGenotype) -> int | None:
@@ -110,10 +124,13 @@ def expand_duplications(cg: CompiledGene, match: GeneMatch, copies: int) -> Gene
             if key not in seen:
                 seen.add(key)
                 out.append(dm)
-    note = Message(code="copy_number",
-                   message=f"{copies} copies of {cg.gene.gene} ({extra} extra); which haplotype is duplicated cannot be "
-                           "read from the VCF, so every arrangement is listed" if len(out) > len(match.diplotypes)
-                   else f"{copies} copies of {cg.gene.gene}")
+    note = Message(
+        code="copy_number",
+        message=f"{copies} copies of {cg.gene.gene} ({extra} extra); which haplotype is duplicated cannot be "
+        "read from the VCF, so every arrangement is listed"
+        if len(out) > len(match.diplotypes)
+        else f"{copies} copies of {cg.gene.gene}",
+    )
     return match.model_copy(update={"diplotypes": tuple(out), "warnings": (*match.warnings, note)})
 
 

@@ -54,7 +54,9 @@ def _drop_contained(cg: CompiledGene, found: dict[int, int]) -> dict[int, int]:
     return {k: v for k, v in out.items() if v > 0}
 
 
-def _linked_rules(cg: CompiledGene, prep: Prepared, found: dict[int, int], strands: list[list[str | None]]) -> tuple[dict[int, int], list[Message]]:
+def _linked_rules(
+    cg: CompiledGene, prep: Prepared, found: dict[int, int], strands: list[list[str | None]]
+) -> tuple[dict[int, int], list[Message]]:
     """Authoritative/supporting position pairs (e.g. DPYD HapB3, intronic rs75017182 decides)."""
     warnings: list[Message] = []
     gene = cg.gene
@@ -71,18 +73,33 @@ def _linked_rules(cg: CompiledGene, prep: Prepared, found: dict[int, int], stran
         if prep.missing[ja]:
             if not prep.missing[js] and dose_s:
                 found[full.index] = dose_s
-                warnings.append(Message(code="linked_supporting_only", position=rule.authoritative_position,
-                                        message=f"{rule.allele} called from the supporting variant at {loc_s} alone: "
-                                                f"the authoritative position {loc_a} is missing; genotype it to confirm"))
+                warnings.append(
+                    Message(
+                        code="linked_supporting_only",
+                        position=rule.authoritative_position,
+                        message=f"{rule.allele} called from the supporting variant at {loc_s} alone: "
+                        f"the authoritative position {loc_a} is missing; genotype it to confirm",
+                    )
+                )
             continue
         if prep.missing[js] and dose_a:
-            warnings.append(Message(code="linked_authoritative_only", position=rule.supporting_position,
-                                    message=f"supporting position {loc_s} of {rule.allele} is missing; "
-                                            f"called from the authoritative variant at {loc_a}"))
+            warnings.append(
+                Message(
+                    code="linked_authoritative_only",
+                    position=rule.supporting_position,
+                    message=f"supporting position {loc_s} of {rule.allele} is missing; "
+                    f"called from the authoritative variant at {loc_a}",
+                )
+            )
         elif dose_a != dose_s and not prep.missing[js]:
-            warnings.append(Message(code="linked_disagree", position=rule.supporting_position,
-                                    message=f"variants at {loc_a} (authoritative) and {loc_s} (supporting) of "
-                                            f"{rule.allele} disagree; the authoritative one decides"))
+            warnings.append(
+                Message(
+                    code="linked_disagree",
+                    position=rule.supporting_position,
+                    message=f"variants at {loc_a} (authoritative) and {loc_s} (supporting) of "
+                    f"{rule.allele} disagree; the authoritative one decides",
+                )
+            )
         if dose_a == 0:
             found.pop(full.index, None)
             found.pop(alone.index, None)
@@ -96,8 +113,13 @@ def match_lowest_function(cg: CompiledGene, gg: GeneGenotype, prep: Prepared) ->
     strands = [prep.s1] if prep.haploid else [prep.s1, prep.s2]
     present = [_present(cg, prep, s) for s in strands]
     for p in prep.half_alt:
-        warnings.append(Message(code="half_call_variant", position=p,
-                                message=f"half call at {cg.gene.chromosome}:{p}: the variant is counted, the other allele is unknown"))
+        warnings.append(
+            Message(
+                code="half_call_variant",
+                position=p,
+                message=f"half call at {cg.gene.chromosome}:{p}: the variant is counted, the other allele is unknown",
+            )
+        )
 
     def hap(i: int | None) -> HaplotypeMatch:
         return _haplotype(cg, cg.alleles[i] if i is not None else ref, prep.missing)
@@ -131,29 +153,44 @@ def match_lowest_function(cg: CompiledGene, gg: GeneGenotype, prep: Prepared) ->
         found, w = _linked_rules(cg, prep, found, strands)
         warnings.extend(w)
         ordered = sorted(found, key=lambda i: severity_key(cg, cg.alleles[i]))
-        picks: list[int | None] = [i for i in ordered for _ in range(found[i])][:2]
+        picks: list[int | None] = [*[i for i in ordered for _ in range(found[i])][:2]]
         while len(picks) < len(strands):
             picks.append(None)
         haps = [hap(i) for i in picks]
         variants = found
     haps.sort(key=lambda h: (not h.reference, cg.by_name(h.name).sort_key))
-    unknown = [cg.alleles[i].name for i in variants if cg.alleles[i].activity is None and cg.alleles[i].function is None]
+    unknown = [
+        cg.alleles[i].name for i in variants if cg.alleles[i].activity is None and cg.alleles[i].function is None
+    ]
     if unknown:
-        warnings.append(Message(code="unknown_function_variant",
-                                message=f"variant(s) of unknown function found: {', '.join(unknown)}"))
+        warnings.append(
+            Message(
+                code="unknown_function_variant", message=f"variant(s) of unknown function found: {', '.join(unknown)}"
+            )
+        )
     names = []
     for i in sorted(variants, key=lambda i: severity_key(cg, cg.alleles[i])):
         names.append(cg.alleles[i].name + (f" (x{variants[i]})" if variants[i] > 1 else ""))
     if len(variants) > len(strands):
-        warnings.append(Message(code="more_variants_than_strands",
-                                message=f"{len(variants)} {cg.gene.gene} variants found; the call uses the lowest-function "
-                                        f"{'one per strand' if prep.effectively_phased else 'two'}: {', '.join(names)}"))
+        warnings.append(
+            Message(
+                code="more_variants_than_strands",
+                message=f"{len(variants)} {cg.gene.gene} variants found; the call uses the lowest-function "
+                f"{'one per strand' if prep.effectively_phased else 'two'}: {', '.join(names)}",
+            )
+        )
     return GeneMatch(
-        sample=gg.sample, gene=gg.gene, status="called",
+        sample=gg.sample,
+        gene=gg.gene,
+        status="called",
         diplotypes=(DiplotypeMatch(haplotypes=tuple(haps), score=None),),
-        phased=prep.phased, effectively_phased=prep.effectively_phased,
-        positions_total=len(cg.positions), positions_called=int((~prep.missing).sum()),
-        missing_positions=missing, alleles_not_assessable=gone, variants_found=tuple(names),
+        phased=prep.phased,
+        effectively_phased=prep.effectively_phased,
+        positions_total=len(cg.positions),
+        positions_called=int((~prep.missing).sum()),
+        missing_positions=missing,
+        alleles_not_assessable=gone,
+        variants_found=tuple(names),
         warnings=tuple(warnings),
     )
 

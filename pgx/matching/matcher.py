@@ -72,9 +72,14 @@ def prepare(cg: CompiledGene, gg: GeneGenotype, lowest_function: bool, allow_hap
         for k, v in enumerate(alleles):
             if v is not None and v not in cg.position_alleles[j]:
                 if q.undocumented_as_reference:
-                    warnings.append(Message(code="undocumented_as_reference", position=pos,
-                                            message=f"{describe_allele(v)} ({_locus(gene, pos)}) is not in any {gene.gene} "
-                                                    "allele definition; read as reference"))
+                    warnings.append(
+                        Message(
+                            code="undocumented_as_reference",
+                            position=pos,
+                            message=f"{describe_allele(v)} ({_locus(gene, pos)}) is not in any {gene.gene} "
+                            "allele definition; read as reference",
+                        )
+                    )
                     alleles[k] = ref
                 else:
                     undocumented.append(f"{describe_allele(v)} ({_locus(gene, pos)})")
@@ -87,8 +92,13 @@ def prepare(cg: CompiledGene, gg: GeneGenotype, lowest_function: bool, allow_hap
         if (a is None) != (b is None):
             present = a if a is not None else b
             if present == ref:
-                warnings.append(Message(code="half_call", position=pos,
-                                        message=f"half call (one allele missing) at {_locus(gene, pos)}; position treated as missing"))
+                warnings.append(
+                    Message(
+                        code="half_call",
+                        position=pos,
+                        message=f"half call (one allele missing) at {_locus(gene, pos)}; position treated as missing",
+                    )
+                )
                 a = b = None
             else:
                 half_alt.append(pos)
@@ -98,13 +108,25 @@ def prepare(cg: CompiledGene, gg: GeneGenotype, lowest_function: bool, allow_hap
         s1[j], s2[j] = a, b
     missing = np.array([s1[j] is None and s2[j] is None for j in range(n_p)], dtype=bool)
     haploid = bool(haploid_flags) and all(haploid_flags)
-    prep = Prepared(s1=s1, s2=s2, haploid=haploid, missing=missing, units=[], hom=np.zeros(n_p, bool),
-                    homref=np.zeros(n_p, bool), phased=False, effectively_phased=False, warnings=warnings,
-                    half_alt=half_alt)
+    prep = Prepared(
+        s1=s1,
+        s2=s2,
+        haploid=haploid,
+        missing=missing,
+        units=[],
+        hom=np.zeros(n_p, bool),
+        homref=np.zeros(n_p, bool),
+        phased=False,
+        effectively_phased=False,
+        warnings=warnings,
+        half_alt=half_alt,
+    )
     if undocumented:
-        prep.failure = ("undocumented_variant",
-                        f"variant not in any {gene.gene} allele definition: {'; '.join(undocumented[:3])}"
-                        + (f" (+{len(undocumented) - 3} more)" if len(undocumented) > 3 else ""))
+        prep.failure = (
+            "undocumented_variant",
+            f"variant not in any {gene.gene} allele definition: {'; '.join(undocumented[:3])}"
+            + (f" (+{len(undocumented) - 3} more)" if len(undocumented) > 3 else ""),
+        )
         return prep
     if missing.all():
         prep.failure = ("no_data", f"no genotype data at any of the {n_p} {gene.gene} positions")
@@ -121,15 +143,22 @@ def prepare(cg: CompiledGene, gg: GeneGenotype, lowest_function: bool, allow_hap
         return prep
     missing_required = [p for p in q.required_positions if missing[cg.position_index[p]]]
     if missing_required:
-        prep.failure = ("missing_required_position",
-                        f"required position{'s' if len(missing_required) > 1 else ''} missing: "
-                        + ", ".join(_locus(gene, p) for p in missing_required))
+        prep.failure = (
+            "missing_required_position",
+            f"required position{'s' if len(missing_required) > 1 else ''} missing: "
+            + ", ".join(_locus(gene, p) for p in missing_required),
+        )
         return prep
     for j, p in enumerate(gene.positions):
         if p.tier1 and missing[j]:
-            warnings.append(Message(code="tier1_missing", position=p.position,
-                                    message=f"AMP tier-1 position {_locus(gene, p.position)}"
-                                            f"{' (' + p.rsid + ')' if p.rsid else ''} is missing"))
+            warnings.append(
+                Message(
+                    code="tier1_missing",
+                    position=p.position,
+                    message=f"AMP tier-1 position {_locus(gene, p.position)}"
+                    f"{' (' + p.rsid + ')' if p.rsid else ''} is missing",
+                )
+            )
     avail = ~missing
     ref_values = [p.ref for p in gene.positions]
     if haploid:
@@ -173,8 +202,9 @@ def missing_report(cg: CompiledGene, prep: Prepared) -> tuple[tuple[MissingPosit
 def _haplotype(cg: CompiledGene, a: CompiledAllele, missing: np.ndarray, copies: int = 1) -> HaplotypeMatch:
     miss = tuple(cg.positions[j] for j in np.flatnonzero(a.defined & missing))
     label_min = cg.gene.quirks.copy_number.max_copies_label if cg.gene.quirks.copy_number else 3
-    return HaplotypeMatch(name=a.name, reference=a.reference, missing_positions=miss, copies=copies,
-                          copies_label_min=label_min)
+    return HaplotypeMatch(
+        name=a.name, reference=a.reference, missing_positions=miss, copies=copies, copies_label_min=label_min
+    )
 
 
 def fit_diplotypes(cg: CompiledGene, prep: Prepared) -> list[tuple[int, CompiledAllele, CompiledAllele | None]]:
@@ -207,7 +237,9 @@ def fit_diplotypes(cg: CompiledGene, prep: Prepared) -> list[tuple[int, Compiled
     return out
 
 
-def _order(fits: list[tuple[int, CompiledAllele, CompiledAllele | None]]) -> list[tuple[int, CompiledAllele, CompiledAllele | None]]:
+def _order(
+    fits: list[tuple[int, CompiledAllele, CompiledAllele | None]],
+) -> list[tuple[int, CompiledAllele, CompiledAllele | None]]:
     def key(f: tuple[int, CompiledAllele, CompiledAllele | None]) -> tuple:  # type: ignore[type-arg]
         s, x, y = f
         return (-s, x.sort_key, y.sort_key if y is not None else ())
@@ -215,7 +247,9 @@ def _order(fits: list[tuple[int, CompiledAllele, CompiledAllele | None]]) -> lis
     return sorted(fits, key=key)
 
 
-def to_match(cg: CompiledGene, prep: Prepared, fit: tuple[int, CompiledAllele, CompiledAllele | None]) -> DiplotypeMatch:
+def to_match(
+    cg: CompiledGene, prep: Prepared, fit: tuple[int, CompiledAllele, CompiledAllele | None]
+) -> DiplotypeMatch:
     s, x, y = fit
     haps = [_haplotype(cg, x, prep.missing)]
     if y is not None:
@@ -223,15 +257,27 @@ def to_match(cg: CompiledGene, prep: Prepared, fit: tuple[int, CompiledAllele, C
     return DiplotypeMatch(haplotypes=tuple(haps), score=s)
 
 
-def not_called(gg: GeneGenotype, cg: CompiledGene, prep: Prepared | None, code: str, reason: str,
-               warnings: list[Message] | None = None) -> GeneMatch:
+def not_called(
+    gg: GeneGenotype,
+    cg: CompiledGene,
+    prep: Prepared | None,
+    code: str,
+    reason: str,
+    warnings: list[Message] | None = None,
+) -> GeneMatch:
     missing, gone = missing_report(cg, prep) if prep is not None else ((), ())
     return GeneMatch(
-        sample=gg.sample, gene=gg.gene, status="not_called", reason_code=code, reason=reason,  # type: ignore[arg-type]
+        sample=gg.sample,
+        gene=gg.gene,
+        status="not_called",
+        reason_code=code,
+        reason=reason,  # type: ignore[arg-type]
         positions_total=len(cg.positions),
         positions_called=int((~prep.missing).sum()) if prep is not None else 0,
-        missing_positions=missing, alleles_not_assessable=gone,
-        phased=prep.phased if prep else False, effectively_phased=prep.effectively_phased if prep else False,
+        missing_positions=missing,
+        alleles_not_assessable=gone,
+        phased=prep.phased if prep else False,
+        effectively_phased=prep.effectively_phased if prep else False,
         warnings=tuple(warnings if warnings is not None else (prep.warnings if prep else [])),
     )
 
@@ -244,14 +290,28 @@ def match_diplotypes(cg: CompiledGene, gg: GeneGenotype, prep: Prepared, all_mat
     if not fits:
         het = [cg.gene.positions[j].position for u in prep.units for j in u]
         detail = f" ({len(het)} heterozygous position{'s' if len(het) != 1 else ''})" if het else ""
-        return not_called(gg, cg, prep, "no_match",
-                          f"no pair of {cg.gene.gene} named alleles explains the genotypes{detail}", warnings)
+        return not_called(
+            gg,
+            cg,
+            prep,
+            "no_match",
+            f"no pair of {cg.gene.gene} named alleles explains the genotypes{detail}",
+            warnings,
+        )
     top = fits[0][0]
     best = [to_match(cg, prep, f) for f in fits if f[0] == top]
     others = [to_match(cg, prep, f) for f in fits if f[0] != top] if all_matches else []
     return GeneMatch(
-        sample=gg.sample, gene=gg.gene, status="called", diplotypes=tuple(best), other_matches=tuple(others),
-        phased=prep.phased, effectively_phased=prep.effectively_phased,
-        positions_total=len(cg.positions), positions_called=int((~prep.missing).sum()),
-        missing_positions=missing, alleles_not_assessable=gone, warnings=tuple(warnings),
+        sample=gg.sample,
+        gene=gg.gene,
+        status="called",
+        diplotypes=tuple(best),
+        other_matches=tuple(others),
+        phased=prep.phased,
+        effectively_phased=prep.effectively_phased,
+        positions_total=len(cg.positions),
+        positions_called=int((~prep.missing).sum()),
+        missing_positions=missing,
+        alleles_not_assessable=gone,
+        warnings=tuple(warnings),
     )

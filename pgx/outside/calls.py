@@ -60,11 +60,17 @@ class OutsideCalls:
             return vcf_call
         call = self.to_call(self.kb.gene(vcf_call.gene), rows)
         vcf_summary = (
-            " or ".join(d.name for d in vcf_call.diplotypes) if vcf_call.status == "called" else f"not called ({vcf_call.reason})"
+            " or ".join(d.name for d in vcf_call.diplotypes)
+            if vcf_call.status == "called"
+            else f"not called ({vcf_call.reason})"
         )
-        call.warnings.insert(0, Message(code="outside_call",
-                                        message=f"outside call ({self.path} line {rows[0].line}) replaces the VCF call "
-                                                f"{vcf_summary}"))
+        call.warnings.insert(
+            0,
+            Message(
+                code="outside_call",
+                message=f"outside call ({self.path} line {rows[0].line}) replaces the VCF call {vcf_summary}",
+            ),
+        )
         return call
 
     def outside_only_calls(self, sample: str, already: set[str], wanted: set[str] | None) -> list[GeneCall]:
@@ -75,7 +81,9 @@ class OutsideCalls:
                 continue
             call = self.to_call(self.kb.gene(g), self._rows(sample, g))
             rows = self._rows(sample, g)
-            call.warnings.insert(0, Message(code="outside_call", message=f"outside call ({self.path} line {rows[0].line})"))
+            call.warnings.insert(
+                0, Message(code="outside_call", message=f"outside call ({self.path} line {rows[0].line})")
+            )
             out.append(call)
         return out
 
@@ -113,16 +121,24 @@ class OutsideCalls:
         if method == "activity_score" and score is not None:
             phenotype = phenotype_from_score(gene, score)
             if row.phenotype and row.phenotype.lower() != phenotype.lower():
-                warnings.append(Message(code="outside_phenotype_disagrees",
-                                        message=f"line {row.line}: phenotype {row.phenotype!r} disagrees with activity "
-                                                f"score {score:g} ({phenotype}); the activity score decides"))
+                warnings.append(
+                    Message(
+                        code="outside_phenotype_disagrees",
+                        message=f"line {row.line}: phenotype {row.phenotype!r} disagrees with activity "
+                        f"score {score:g} ({phenotype}); the activity score decides",
+                    )
+                )
         elif row.phenotype:
             phenotype = row.phenotype
         elif haps and method == "function_pair":
             phenotype = phenotype_from_functions(gene, [h.function for h in haps])
         elif haps and method == "haplotype":
             phenotype = gene.phenotyping.haplotype_phenotypes.get(haps[0].name, gene.phenotyping.indeterminate)
-        name = "/".join(h.label for h in haps) if haps else (row.phenotype or (f"activity score {score:g}" if score is not None else ""))
+        name = (
+            "/".join(h.label for h in haps)
+            if haps
+            else (row.phenotype or (f"activity score {score:g}" if score is not None else ""))
+        )
         return [DiplotypeCall(name=name, haplotypes=haps, phenotype=phenotype, activity_score=score)]
 
 
@@ -134,10 +150,7 @@ def _haplotype(gene: Gene, text: str) -> HaplotypeCall:
         name, copies = m.group("name"), int(m.group("n"))
     label_min = gene.quirks.copy_number.max_copies_label if gene.quirks.copy_number else 3
     function, activity = allele_facts(gene, name)
-    if copies >= label_min:
-        label = f"{name}x≥{label_min}"
-    else:
-        label = f"{name}x{copies}" if copies > 1 else name
+    label = f"{name}x≥{label_min}" if copies >= label_min else f"{name}x{copies}" if copies > 1 else name
     return HaplotypeCall(name=name, label=label, function=function, activity_value=activity, copies=copies)
 
 
@@ -193,8 +206,12 @@ def read_outside_calls(path: str | Path, kb: KnowledgeBase, samples: list[str]) 
     if "gene" in first:
         unknown = [c for c in first if c not in COLUMNS]
         if unknown:
-            raise OutsideCallError(path, f"unknown column {unknown[0]!r}", line=content[0][0],
-                                   hint=f"columns: {', '.join(sorted(COLUMNS))}")
+            raise OutsideCallError(
+                path,
+                f"unknown column {unknown[0]!r}",
+                line=content[0][0],
+                hint=f"columns: {', '.join(sorted(COLUMNS))}",
+            )
         columns = first
         body = content[1:]
     else:
@@ -209,8 +226,9 @@ def read_outside_calls(path: str | Path, kb: KnowledgeBase, samples: list[str]) 
         rec = dict(zip(columns, cells + [""] * (len(columns) - len(cells)), strict=True))
         gene_name = rec.get("gene", "")
         if gene_name not in kb.genes:
-            raise OutsideCallError(path, f"unknown gene {gene_name!r}", line=lineno,
-                                   hint=f"known genes: {', '.join(sorted(kb.genes))}")
+            raise OutsideCallError(
+                path, f"unknown gene {gene_name!r}", line=lineno, hint=f"known genes: {', '.join(sorted(kb.genes))}"
+            )
         gene = kb.gene(gene_name)
         sample = rec.get("sample") or ALL_SAMPLES
         if sample != ALL_SAMPLES and sample not in sample_set:
@@ -220,7 +238,9 @@ def read_outside_calls(path: str | Path, kb: KnowledgeBase, samples: list[str]) 
             try:
                 score = float(rec["activity_score"].lstrip("≥"))
             except ValueError:
-                raise OutsideCallError(path, f"activity score {rec['activity_score']!r} is not a number", line=lineno) from None
+                raise OutsideCallError(
+                    path, f"activity score {rec['activity_score']!r} is not a number", line=lineno
+                ) from None
         dip = rec.get("diplotype") or None
         pheno = rec.get("phenotype") or None
         if not (dip or pheno or score is not None):
@@ -229,8 +249,12 @@ def read_outside_calls(path: str | Path, kb: KnowledgeBase, samples: list[str]) 
             dip = "/".join(canonical_allele(gene, p.strip()) for p in dip.split("/"))
             for part in dip.split("/"):
                 if not _known_allele(gene, part.strip()):
-                    raise OutsideCallError(path, f"{gene_name}: unknown allele {part.strip()!r}", line=lineno,
-                                           hint="use the allele names of the knowledge base (pgx genes --alleles GENE)")
+                    raise OutsideCallError(
+                        path,
+                        f"{gene_name}: unknown allele {part.strip()!r}",
+                        line=lineno,
+                        hint="use the allele names of the knowledge base (pgx genes --alleles GENE)",
+                    )
         rows[(sample, gene_name)].append(OutsideRow(lineno, sample, gene_name, dip, pheno, score))
     info = InputFile(name=Path(path).name, sha256=sha256_file(path), format="tsv")
     return OutsideCalls(input_file=info, path=Path(path).name, kb=kb, rows=dict(rows))

@@ -11,7 +11,6 @@ from pgx.knowledge.schema import Gene
 from pgx.matching.models import DiplotypeMatch, GeneMatch, HaplotypeMatch
 from pgx.report.models import DiplotypeCall, GeneCall, HaplotypeCall
 
-
 _FACTS: dict[int, tuple[Gene, dict[str, tuple[str | None, float | None]]]] = {}
 
 
@@ -63,8 +62,14 @@ def phenotype_from_functions(gene: Gene, functions: list[str | None]) -> str:
 
 def haplotype_call(gene: Gene, h: HaplotypeMatch) -> HaplotypeCall:
     function, activity = allele_facts(gene, h.name)
-    return HaplotypeCall(name=h.name, label=h.label, function=function, activity_value=activity, copies=h.copies,
-                         missing_positions=list(h.missing_positions))
+    return HaplotypeCall(
+        name=h.name,
+        label=h.label,
+        function=function,
+        activity_value=activity,
+        copies=h.copies,
+        missing_positions=list(h.missing_positions),
+    )
 
 
 def diplotype_call(gene: Gene, d: DiplotypeMatch) -> DiplotypeCall:

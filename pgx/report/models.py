@@ -25,7 +25,9 @@ class HaplotypeCall(_Out):
     function: str | None = None
     activity_value: float | None = None
     copies: int = 1
-    missing_positions: list[int] = Field(default_factory=list, description="Positions this allele lists that were missing")
+    missing_positions: list[int] = Field(
+        default_factory=list, description="Positions this allele lists that were missing"
+    )
 
 
 class DiplotypeCall(_Out):
@@ -46,7 +48,9 @@ class GeneCall(_Out):
     gene: str
     status: Literal["called", "not_called"]
     source: Literal["vcf", "outside_call"] = "vcf"
-    diplotypes: list[DiplotypeCall] = Field(default_factory=list, description="Best candidates; several means ambiguous")
+    diplotypes: list[DiplotypeCall] = Field(
+        default_factory=list, description="Best candidates; several means ambiguous"
+    )
     phenotypes: list[str] = Field(default_factory=list, description="Distinct phenotypes over all candidate diplotypes")
     activity_scores: list[float] = Field(default_factory=list)
     reason_code: str | None = None

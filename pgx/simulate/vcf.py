@@ -40,8 +40,10 @@ class SampleSpec:
 def _haplotype_alleles(gene: Gene, name: str) -> dict[int, str]:
     by_name = {a.name: a for a in gene.named_alleles}
     if name not in by_name:
-        raise SimulationError(f"{gene.gene}: unknown allele {name!r}",
-                              hint=f"known: {', '.join(list(by_name)[:12])}{' ...' if len(by_name) > 12 else ''}")
+        raise SimulationError(
+            f"{gene.gene}: unknown allele {name!r}",
+            hint=f"known: {', '.join(list(by_name)[:12])}{' ...' if len(by_name) > 12 else ''}",
+        )
     ref = next(a for a in gene.named_alleles if a.reference)
     out = {}
     for pos in gene.positions:
@@ -86,8 +88,9 @@ class _Rec:
     fmt_extra: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
-def simulate_records(kb: KnowledgeBase, samples: list[SampleSpec], phased: bool, include_unlisted: bool,
-                     phase_set: int | None = None) -> tuple[list[_Rec], list[str]]:
+def simulate_records(
+    kb: KnowledgeBase, samples: list[SampleSpec], phased: bool, include_unlisted: bool, phase_set: int | None = None
+) -> tuple[list[_Rec], list[str]]:
     names = [s.name for s in samples]
     if len(set(names)) != len(names):
         raise SimulationError("sample names must be unique")
@@ -103,8 +106,9 @@ def simulate_records(kb: KnowledgeBase, samples: list[SampleSpec], phased: bool,
     copies: dict[str, tuple[Gene, dict[str, int]]] = {}
     for gene in genes:
         for pos in gene.positions:
-            records.setdefault((gene.chromosome, pos.position),
-                               _Rec(gene.chromosome, pos.position, pos.ref, list(pos.alts), {}))
+            records.setdefault(
+                (gene.chromosome, pos.position), _Rec(gene.chromosome, pos.position, pos.ref, list(pos.alts), {})
+            )
     for s in samples:
         specs = {gs.gene: gs for gs in s.genes}
         for gene in genes:
@@ -138,8 +142,7 @@ def simulate_records(kb: KnowledgeBase, samples: list[SampleSpec], phased: bool,
         if all(n == 2 for n in per_sample.values()):
             continue
         assert gene.region is not None
-        rec = _Rec(gene.chromosome, gene.region.start, "N", ["<CNV>"], {},
-                   info=f"SVTYPE=CNV;END={gene.region.end}")
+        rec = _Rec(gene.chromosome, gene.region.start, "N", ["<CNV>"], {}, info=f"SVTYPE=CNV;END={gene.region.end}")
         for name, n in per_sample.items():
             rec.gts[name] = "./."
             rec.fmt_extra[name] = {"CN": str(n)}
@@ -178,8 +181,13 @@ def render_vcf(kb: KnowledgeBase, records: list[_Rec], names: list[str], phased:
     return "\n".join(lines) + "\n"
 
 
-def simulate_vcf_text(kb: KnowledgeBase, samples: list[SampleSpec], phased: bool = False,
-                      include_unlisted: bool = True, phase_set: int | None = None) -> str:
+def simulate_vcf_text(
+    kb: KnowledgeBase,
+    samples: list[SampleSpec],
+    phased: bool = False,
+    include_unlisted: bool = True,
+    phase_set: int | None = None,
+) -> str:
     records, names = simulate_records(kb, samples, phased, include_unlisted, phase_set)
     return render_vcf(kb, records, names, phased)
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from pgx.variants import changed_span, decompose_mnp, normalize
 from pgx.vcf.reader import VcfData
 from pgx.vcf.records import ABSENT, MISSING, NO_PS, Record
 from pgx.vcf.targets import Locus, Targets
-from pgx.variants import changed_span, decompose_mnp, normalize
 
 UNDOCUMENTED = "undocumented:"
 
@@ -77,7 +77,9 @@ def undocumented(key: tuple[int, str, str]) -> str:
     return f"{UNDOCUMENTED}{key[0]}:{key[1]}>{key[2]}"
 
 
-def record_effects(rec: Record, locus: Locus, targets: Targets, cnv_genes: set[str], ref_bad: bool) -> list[str | None] | None:
+def record_effects(
+    rec: Record, locus: Locus, targets: Targets, cnv_genes: set[str], ref_bad: bool
+) -> list[str | None] | None:
     """Allele placed at ``locus`` by each allele index of ``rec``; None if the record is silent there."""
     n = len(rec.alts)
     if rec.is_sv:
@@ -147,11 +149,17 @@ class GenotypeAssembler:
                 continue
             out.records.append((rec, eff))
             if ref_bad:
-                out.note = ReadNote(code="ref_mismatch", position=locus.position,
-                                    message=self.data.ref_mismatch[(rec.chrom, rec.pos)] + "; position treated as missing")
+                out.note = ReadNote(
+                    code="ref_mismatch",
+                    position=locus.position,
+                    message=self.data.ref_mismatch[(rec.chrom, rec.pos)] + "; position treated as missing",
+                )
             elif rec.filters and out.note is None:
-                out.note = ReadNote(code="filter", position=locus.position,
-                                    message=f"FILTER {';'.join(rec.filters)} at {locus.chrom}:{locus.position} ({rec.where})")
+                out.note = ReadNote(
+                    code="filter",
+                    position=locus.position,
+                    message=f"FILTER {';'.join(rec.filters)} at {locus.chrom}:{locus.position} ({rec.where})",
+                )
         return out
 
     def _within_span(self, locus: Locus) -> bool:
@@ -205,23 +213,36 @@ class GenotypeAssembler:
                 self._flag_samples(rec, j, locus, a1, a2, notes)
         return GeneMatrix(gene, list(loci), a1, a2, phased, ps, filled, filters, notes, locus_notes)
 
-    def _flag_samples(self, rec: Record, j: int, locus: Locus, a1: np.ndarray, a2: np.ndarray,
-                      notes: dict[int, list[ReadNote]]) -> None:
+    def _flag_samples(
+        self, rec: Record, j: int, locus: Locus, a1: np.ndarray, a2: np.ndarray, notes: dict[int, list[ReadNote]]
+    ) -> None:
         where = f"{locus.chrom}:{locus.position} ({rec.where})"
         for i in np.flatnonzero(rec.poly):
             a1[i, j] = a2[i, j] = None
-            notes.setdefault(int(i), []).append(ReadNote(
-                code="ploidy", position=locus.position,
-                message=f"more than two alleles in GT at {where}; ploidy > 2 is not supported, position treated as missing"))
+            notes.setdefault(int(i), []).append(
+                ReadNote(
+                    code="ploidy",
+                    position=locus.position,
+                    message=f"more than two alleles in GT at {where}; ploidy > 2 is not supported, "
+                    "position treated as missing",
+                )
+            )
         if rec.ad_single is not None:
             for i in np.flatnonzero(rec.ad_single):
                 a1[i, j] = a2[i, j] = None
-                notes.setdefault(int(i), []).append(ReadNote(
-                    code="allele_depth", position=locus.position,
-                    message=f"heterozygous GT at {where} but AD supports one allele only; position treated as missing"))
+                notes.setdefault(int(i), []).append(
+                    ReadNote(
+                        code="allele_depth",
+                        position=locus.position,
+                        message=f"heterozygous GT at {where} but AD supports one allele only; "
+                        "position treated as missing",
+                    )
+                )
 
 
-def _merge(i: int, records: list[tuple[Record, list[str | None]]], locus: Locus) -> tuple[object, object, bool, int, ReadNote | None]:
+def _merge(
+    i: int, records: list[tuple[Record, list[str | None]]], locus: Locus
+) -> tuple[object, object, bool, int, ReadNote | None]:
     """Combine several records describing one locus for sample ``i``.
 
     Identical observations collapse; different ALT alleles from split multiallelic records
@@ -242,7 +263,7 @@ def _merge(i: int, records: list[tuple[Record, list[str | None]]], locus: Locus)
     ref = locus.ref
     phased_all = all(o[2] for o in obs) and len({o[3] for o in obs}) == 1
     if phased_all and not haploid:
-        strands = [ref, ref]
+        strands: list[str | None] = [ref, ref]
         for v1, v2, *_ in obs:
             for s, v in ((0, v1), (1, v2)):
                 if v != ref:
@@ -253,7 +274,7 @@ def _merge(i: int, records: list[tuple[Record, list[str | None]]], locus: Locus)
     nonref: list[str] = []
     per_value: dict[str, int] = {}
     for v1, v2, *_ in obs:
-        vals = [v for v in (v1, v2) if v not in (ref, "<absent>")]
+        vals = [v for v in (v1, v2) if v is not None and v not in (ref, "<absent>")]
         for v in set(vals):
             count = vals.count(v)
             if v in per_value and per_value[v] != count:
@@ -272,8 +293,11 @@ def _merge(i: int, records: list[tuple[Record, list[str | None]]], locus: Locus)
 
 def _conflict(locus: Locus, obs: list, why: str) -> ReadNote:  # type: ignore[type-arg]
     lines = ", ".join(o[4].where for o in obs)
-    return ReadNote(code="conflicting_records", position=locus.position,
-                    message=f"conflicting records at {locus.chrom}:{locus.position} ({lines}): {why}; position treated as missing")
+    return ReadNote(
+        code="conflicting_records",
+        position=locus.position,
+        message=f"conflicting records at {locus.chrom}:{locus.position} ({lines}): {why}; position treated as missing",
+    )
 
 
 @dataclass

@@ -85,8 +85,12 @@ def _parse_chrom_line(line: str, lineno: int, path: str) -> list[str]:
     cols = line.split("\t")
     if len(cols) < len(FIXED_COLUMNS):
         if " " in line:
-            raise VcfError(path, "header line is not tab-separated (spaces between columns)", line=lineno,
-                           hint="VCF columns must be separated by single tab characters")
+            raise VcfError(
+                path,
+                "header line is not tab-separated (spaces between columns)",
+                line=lineno,
+                hint="VCF columns must be separated by single tab characters",
+            )
         raise VcfError(path, f"#CHROM line has {len(cols)} columns, expected at least 8", line=lineno)
     if tuple(c.upper() if i else c for i, c in enumerate(cols[:8])) != FIXED_COLUMNS:
         raise VcfError(path, f"#CHROM line columns {cols[:8]} are not the VCF fixed columns", line=lineno)
@@ -100,7 +104,11 @@ def _parse_chrom_line(line: str, lineno: int, path: str) -> list[str]:
         if not s:
             raise VcfError(path, "empty sample name in #CHROM line", line=lineno)
         if s in seen:
-            raise VcfError(path, f"duplicate sample name {s!r} in #CHROM line", line=lineno,
-                           hint="sample names must be unique so results cannot be attached to the wrong person")
+            raise VcfError(
+                path,
+                f"duplicate sample name {s!r} in #CHROM line",
+                line=lineno,
+                hint="sample names must be unique so results cannot be attached to the wrong person",
+            )
         seen.add(s)
     return samples

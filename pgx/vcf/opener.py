@@ -7,7 +7,6 @@ Content is sniffed from the bytes, never trusted from the file name.
 from __future__ import annotations
 
 import gzip
-import io
 import zlib
 from collections.abc import Iterator
 from enum import Enum
@@ -76,11 +75,10 @@ def iter_lines(path: str | Path, kind: FileKind) -> Iterator[tuple[int, str]]:
     the line number reached.
     """
     path = str(path)
-    raw: io.BufferedIOBase
-    raw = gzip.open(path, "rb") if kind in (FileKind.VCF_GZIP, FileKind.VCF_BGZF) else open(path, "rb")  # type: ignore[assignment]
+    opener = gzip.open if kind in (FileKind.VCF_GZIP, FileKind.VCF_BGZF) else open
     lineno = 0
     try:
-        with raw:
+        with opener(path, "rb") as raw:
             for lineno, bline in enumerate(raw, start=1):  # noqa: B007 - lineno used in except
                 try:
                     line = bline.decode("utf-8")

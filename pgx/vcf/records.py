@@ -144,8 +144,13 @@ def parse_samples(
         except ValueError as exc:
             raise VcfError(path, f"{locus}: {exc}", line=line, sample=sample_names[i]) from None
         if a1 > n_alts or a2 > n_alts:
-            raise VcfError(path, f"{locus}: GT {text!r} uses allele index {max(a1, a2)} but the record has "
-                           f"{n_alts} ALT allele{'s' if n_alts != 1 else ''}", line=line, sample=sample_names[i])
+            raise VcfError(
+                path,
+                f"{locus}: GT {text!r} uses allele index {max(a1, a2)} but the record has "
+                f"{n_alts} ALT allele{'s' if n_alts != 1 else ''}",
+                line=line,
+                sample=sample_names[i],
+            )
         gt[i, 0] = a1
         gt[i, 1] = a2
         phased[i] = ph
@@ -171,9 +176,14 @@ def split_fixed(line: str, lineno: int | None, path: str, n_columns: int) -> lis
         if tabs == 0 and " " in line:
             raise VcfError(path, "record is not tab-separated (spaces between columns)", line=lineno)
         if tabs < 9 and n_columns > 9 and tabs >= 7:
-            raise VcfError(path, f"missing FORMAT/sample columns: {tabs + 1} columns, expected {n_columns}", line=lineno)
-        raise VcfError(path, f"too {'few' if tabs < n_columns - 1 else 'many'} columns: {tabs + 1}, expected {n_columns}",
-                       line=lineno)
+            raise VcfError(
+                path, f"missing FORMAT/sample columns: {tabs + 1} columns, expected {n_columns}", line=lineno
+            )
+        raise VcfError(
+            path,
+            f"too {'few' if tabs < n_columns - 1 else 'many'} columns: {tabs + 1}, expected {n_columns}",
+            line=lineno,
+        )
     cols = line.split("\t", 9)
     if not cols[1].isdigit():
         raise VcfError(path, f"POS {cols[1]!r} is not an integer", line=lineno)
@@ -197,7 +207,9 @@ def make_record(
     if sample_idx is not None:
         columns = [columns[i] for i in sample_idx]
     locus = f"{chrom}:{pos}"
-    gt, phased, ps, ad_single, cn, poly = parse_samples(fmt, columns, len(alts), gtp, (path, lineno, locus), sample_names)
+    gt, phased, ps, ad_single, cn, poly = parse_samples(
+        fmt, columns, len(alts), gtp, (path, lineno, locus), sample_names
+    )
     is_block = bool(alts) and all(a in SYMBOLIC_REF_BLOCK for a in alts)
     end = pos + len(ref) - 1
     if end_info is not None and (is_block or svtype is not None or any(a.startswith("<") for a in alts)):

@@ -150,7 +150,7 @@ def build_targets(kb: KnowledgeBase, genes: list[str] | None = None) -> Targets:
         loci_by_gene[gene.gene] = loci
         if gene.quirks.copy_number is not None and gene.region is not None:
             gene_regions[gene.gene] = (gene.chromosome, gene.region.start, gene.region.end)
-    all_loci = sorted((l for ls in loci_by_gene.values() for l in ls), key=lambda l: (l.chrom, l.position))
+    all_loci = sorted((x for ls in loci_by_gene.values() for x in ls), key=lambda x: (x.chrom, x.position))
     for locus in all_loci:
         ct = by_chrom[locus.chrom]
         ct.starts.append(locus.position)
@@ -167,8 +167,14 @@ def build_targets(kb: KnowledgeBase, genes: list[str] | None = None) -> Targets:
     for locus in all_loci:
         for key in locus.keys:
             documented[locus.chrom].setdefault(key, locus.position)
-    return Targets(by_chrom=dict(by_chrom), bases=dict(bases), gene_regions=gene_regions,
-                   loci_by_gene=loci_by_gene, grch37=grch37, documented=dict(documented))
+    return Targets(
+        by_chrom=dict(by_chrom),
+        bases=dict(bases),
+        gene_regions=gene_regions,
+        loci_by_gene=loci_by_gene,
+        grch37=grch37,
+        documented=dict(documented),
+    )
 
 
 @functools.lru_cache(maxsize=8)

@@ -29,8 +29,8 @@ from pgx.knowledge.schema import (
     Phenotyping,
     Position,
     Quirks,
-    Region,
     RefContext,
+    Region,
     ScoreRange,
     Source,
     UnphasedPriority,
@@ -150,7 +150,9 @@ def _phenotyping_from_pharmcat(pheno: dict[str, Any], where: str) -> tuple[Pheno
 class GeneBuilder:
     """Builds one VCF-callable gene from a PharmCAT definition plus the other sources."""
 
-    def __init__(self, src: S.SourceTree, curation: dict[str, Any], grch37: dict[tuple[int, str, str], tuple[int, str, str]]):
+    def __init__(
+        self, src: S.SourceTree, curation: dict[str, Any], grch37: dict[tuple[int, str, str], tuple[int, str, str]]
+    ):
         self.src = src
         self.curation = curation
         self.grch37 = grch37
@@ -179,12 +181,14 @@ class GeneBuilder:
             )
         return out
 
-    def functions(self, gene: str, names: list[str]) -> tuple[dict[str, tuple[str | None, float | None, str | None]], Phenotyping]:
+    def functions(
+        self, gene: str, names: list[str]
+    ) -> tuple[dict[str, tuple[str | None, float | None, str | None]], Phenotyping]:
         """Allele -> (function, activity, function_source), and the phenotype rules."""
         pheno = S.pharmcat_phenotype(self.src, f"{gene}.json")
         if pheno is not None:
             phenotyping, alleles = _phenotyping_from_pharmcat(pheno, f"pharmcat/phenotype/{gene}.json")
-            out = {}
+            out: dict[str, tuple[str | None, float | None, str | None]] = {}
             for n in names:
                 a = alleles.get(n)
                 if a is None:
@@ -211,7 +215,11 @@ class GeneBuilder:
                 out[n] = (_function_label(p["function"]), act, "PyPGx allele table")
             elif n in from_pairs:
                 act = from_pairs[n]
-                out[n] = (_derive_function_from_activity(act), act, "activity from PAnno diplotype table; function derived from it")
+                out[n] = (
+                    _derive_function_from_activity(act),
+                    act,
+                    "activity from PAnno diplotype table; function derived from it",
+                )
             else:
                 out[n] = ("Unknown function", None, "not in PyPGx or PAnno tables")
         scores: dict[str, set[str]] = defaultdict(set)
@@ -248,7 +256,9 @@ class GeneBuilder:
             label = "Uncertain function" if category == "Indeterminate" else category
             if who and by_class.get(who) == category:
                 label = f"{who}/{category}"
-            srcs = "PAnno hemizygous phenotype" if pn else ("PyPGx WHO class" if who else "not in PyPGx or PAnno tables")
+            srcs = (
+                "PAnno hemizygous phenotype" if pn else ("PyPGx WHO class" if who else "not in PyPGx or PAnno tables")
+            )
             out[n] = (label, None, srcs)
             category_of[label] = category
         cat_rules: dict[tuple[str, ...], set[str]] = defaultdict(set)
@@ -299,8 +309,11 @@ class GeneBuilder:
             if found:
                 out[n] = (found[0], None, found[1])
             else:
-                out[n] = ("Uncertain function", None,
-                          "assumed: not in PyPGx or PAnno tables (CPIC lists most such variants as uncertain)")
+                out[n] = (
+                    "Uncertain function",
+                    None,
+                    "assumed: not in PyPGx or PAnno tables (CPIC lists most such variants as uncertain)",
+                )
         pairs: dict[tuple[str, ...], set[str]] = defaultdict(set)
         for r in rows:
             funcs = []
@@ -370,16 +383,24 @@ class GeneBuilder:
             q["undocumented_as_reference"] = True
         q["required_positions"] = list(ex.get("requiredPositions", []))
         q["ignored_variants"] = [
-            VariantSpec(position=v["position"], ref=v["ref"], alts=list(v["alts"])) for v in ex.get("ignoredPositions", [])
+            VariantSpec(position=v["position"], ref=v["ref"], alts=list(v["alts"]))
+            for v in ex.get("ignoredPositions", [])
         ]
         # Alleles the source already dropped from its definitions need no entry here.
         q["ignored_alleles"] = [a for a in ex.get("ignoredAlleles", []) if a in names]
         q["extra_positions"] = [
-            Position(position=v["position"], rsid=v.get("rsid"), ref=v["ref"], alts=list(v["alts"]), hgvs=v.get("chromosomeHgvsName"))
+            Position(
+                position=v["position"],
+                rsid=v.get("rsid"),
+                ref=v["ref"],
+                alts=list(v["alts"]),
+                hgvs=v.get("chromosomeHgvsName"),
+            )
             for v in ex.get("extraPositions", [])
         ]
         q["unphased_priorities"] = [
-            UnphasedPriority(alternatives=list(p["list"]), pick=p["pick"]) for p in ex.get("unphasedDiplotypePriorities", [])
+            UnphasedPriority(alternatives=list(p["list"]), pick=p["pick"])
+            for p in ex.get("unphasedDiplotypePriorities", [])
         ]
         if "linked_variants" in q:
             q["linked_variants"] = [LinkedVariantRule(**x) for x in q["linked_variants"]]
@@ -459,13 +480,25 @@ def _manifest(src: S.SourceTree, curation: dict[str, Any], genes: list[str]) -> 
     return Manifest(
         knowledge_version=f"{data_version}.{revision}",
         sources=[
-            Source(name="PharmCAT allele definitions and phenotypes", version=some_def["version"],
-                   commit=S.read_commit(src.pharmcat), license="MPL-2.0",
-                   files=["definition/*_translation.json", "definition/exemptions.json", "phenotype/*.json"]),
-            Source(name="PyPGx tables", commit=S.read_commit(src.pypgx), license="MIT",
-                   files=["allele-table.csv", "variant-table.csv", "gene-table.csv"]),
-            Source(name="PAnno knowledge base (from PharmGKB)", version="0.3.1", license="MPL-2.0",
-                   files=["diplotype_phenotype.tsv"]),
+            Source(
+                name="PharmCAT allele definitions and phenotypes",
+                version=some_def["version"],
+                commit=S.read_commit(src.pharmcat),
+                license="MPL-2.0",
+                files=["definition/*_translation.json", "definition/exemptions.json", "phenotype/*.json"],
+            ),
+            Source(
+                name="PyPGx tables",
+                commit=S.read_commit(src.pypgx),
+                license="MIT",
+                files=["allele-table.csv", "variant-table.csv", "gene-table.csv"],
+            ),
+            Source(
+                name="PAnno knowledge base (from PharmGKB)",
+                version="0.3.1",
+                license="MPL-2.0",
+                files=["diplotype_phenotype.tsv"],
+            ),
             Source(name="pgx curation", version=str(revision), files=["knowledge/curation.yaml"]),
         ],
         genes=genes,
@@ -486,7 +519,9 @@ def build_knowledge(source: Path, out_dir: Path, curation_path: Path | None = No
         for name, spec in (curation.get("outside_only") or {}).items():
             genes[name] = outside_only_gene(src, name, spec)
     except ValidationError as exc:
-        raise ImportSourceError(f"built gene does not validate: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}") from None
+        raise ImportSourceError(
+            f"built gene does not validate: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}"
+        ) from None
     _check_structural(curation, genes)
     (out_dir / "genes").mkdir(parents=True, exist_ok=True)
     for old in (out_dir / "genes").glob("*.yaml"):
@@ -496,7 +531,10 @@ def build_knowledge(source: Path, out_dir: Path, curation_path: Path | None = No
         (out_dir / "genes" / f"{name}.yaml").write_text(gene_to_yaml(gene), encoding="utf-8")
     manifest = _manifest(src, curation, sorted(genes))
     (out_dir / "manifest.yaml").write_text(
-        dump_yaml(manifest.model_dump(mode="json", exclude_none=True), header="pgx knowledge manifest: versions of everything the gene files were built from."),
+        dump_yaml(
+            manifest.model_dump(mode="json", exclude_none=True),
+            header="pgx knowledge manifest: versions of everything the gene files were built from.",
+        ),
         encoding="utf-8",
     )
     return sorted(genes)

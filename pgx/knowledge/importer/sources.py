@@ -61,7 +61,9 @@ def pharmcat_definition(src: SourceTree, gene: str) -> dict[str, Any]:
 
 
 def pharmcat_definition_genes(src: SourceTree) -> list[str]:
-    return sorted(p.name.removesuffix("_translation.json") for p in (src.pharmcat / "definition").glob("*_translation.json"))
+    return sorted(
+        p.name.removesuffix("_translation.json") for p in (src.pharmcat / "definition").glob("*_translation.json")
+    )
 
 
 def pharmcat_exemptions(src: SourceTree) -> dict[str, Any]:

@@ -81,3 +81,21 @@ def test_known_allele_frequencies(gene: str, alleles: tuple[str, ...], pop: str,
     table = _frequencies(gene, kb)[pop]
     freq = sum(table.get(a, 0.0) for a in alleles)
     assert low <= freq <= high, f"{gene} {'+'.join(alleles)} in {pop}: {freq:.3f} outside [{low}, {high}]"
+
+
+@needs_shared
+def test_missing_to_ref_never_fills_past_the_file(kb) -> None:  # type: ignore[no-untyped-def]
+    """The IFNL3 file ends 169 bp before rs12979860: the opt-in must not invent a call there."""
+    path = SHARED / "data/1kgp/GRCh38/IFNL3.vcf.gz"  # type: ignore[operator]
+    report = call_vcf(path, genes=["IFNL3"], samples=["HG00096"], missing_to_ref=True, knowledge=kb)
+    call = report.samples[0].genes[0]
+    assert call.status == "not_called" and call.reason_code == "no_data"
+    assert report.options.missing_to_ref is True
+
+
+@needs_shared
+def test_missing_to_ref_is_recorded_per_gene(kb) -> None:  # type: ignore[no-untyped-def]
+    path = SHARED / "data/1kgp/GRCh38/CYP2B6.vcf.gz"  # type: ignore[operator]
+    call = call_vcf(path, genes=["CYP2B6"], samples=["HG00096"], missing_to_ref=True, knowledge=kb).samples[0].genes[0]
+    note = next(w for w in call.warnings if w.code == "filled_as_reference")
+    assert "read as reference (--missing-to-ref)" in note.message

@@ -302,3 +302,17 @@ def test_records_far_from_pgx_regions_are_not_parsed(tmp_path: Path, kb) -> None
     assert call_vcf(bgz, genes=["CYP2C19"], knowledge=kb).samples[0].genes[0].status == "called"
     shutil.copy(plain, tmp_path / "y.vcf")
     assert call_vcf(tmp_path / "y.vcf", genes=["CYP2C19"], knowledge=kb).samples[0].genes[0].status == "called"
+
+
+def test_regression_missing_to_ref_keeps_hemizygous_calls_haploid(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+    """Filling absent chrX positions as diploid reference made every G6PD male uncallable (mixed ploidy)."""
+    g = kb.gene("G6PD")
+    first, last = g.positions[0], g.positions[-1]
+    v = Vcf(samples=["MALE", "FEMALE"])
+    v.add("chrX", first.position, first.ref, ",".join(first.alts), "0", "0|0")
+    v.add("chrX", last.position, last.ref, ",".join(last.alts), "0", "0|0")
+    report = call_vcf(v.write(tmp_path / "g6pd.vcf"), genes=["G6PD"], missing_to_ref=True, knowledge=kb)
+    male, female = (s.genes[0] for s in report.samples)
+    assert [d.name for d in male.diplotypes] == ["B (reference)"]
+    assert [d.name for d in female.diplotypes] == ["B (reference)/B (reference)"]
+    assert len(male.filled_positions) == len(g.positions) - 2 and male.missing_positions == []

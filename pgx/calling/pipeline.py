@@ -99,11 +99,8 @@ def call_vcf(
         loci = targets.loci_by_gene[gene.gene]
         gm = assembler.gene(gene.gene, loci)
         n_defined = len(gene.positions)
-        filled_note = None
-        if missing_to_ref and gm.filled[:n_defined].any():
-            filled_note = _filled_note(
-                gene.chromosome, [gene.positions[j].position for j in np.flatnonzero(gm.filled[:n_defined])]
-            )
+        filled = [gene.positions[j].position for j in np.flatnonzero(gm.filled[:n_defined])]
+        filled_note = _filled_note(gene.chromosome, filled) if filled else None
         for i, sample in enumerate(data.samples):
             gg = _gene_genotype(kb, data, gm, i, n_defined)
             call = gene_caller(gene, gg)
@@ -115,6 +112,7 @@ def call_vcf(
                 ]
             if filled_note is not None:
                 updates["warnings"] = [*call.warnings, filled_note]
+                updates["filled_positions"] = filled
             if updates:
                 call = call.model_copy(update=updates)
             if outside is not None:
@@ -164,7 +162,8 @@ class _GeneCaller:
 
 
 def _filled_note(chrom: str, filled: list[int]) -> Message:
-    shown = ", ".join(f"{chrom}:{p}" for p in filled[:5]) + (f" (+{len(filled) - 5} more)" if len(filled) > 5 else "")
+    """Names every filled position: the one that matters (a common variant the panel dropped) may be any of them."""
+    shown = ", ".join(f"{chrom}:{p}" for p in filled)
     return Message(
         code="filled_as_reference",
         message=f"{len(filled)} position(s) absent from the file read as reference (--missing-to-ref): {shown}",

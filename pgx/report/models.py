@@ -60,6 +60,9 @@ class GeneCall(_Out):
     positions_total: int = 0
     positions_called: int = 0
     missing_positions: list[MissingPosition] = Field(default_factory=list)
+    filled_positions: list[int] = Field(
+        default_factory=list, description="Positions absent from the file that --missing-to-ref read as reference"
+    )
     alleles_not_assessable: list[str] = Field(default_factory=list)
     variants_found: list[str] = Field(default_factory=list)
     inferred: bool = False

@@ -211,6 +211,10 @@ class GenotypeAssembler:
                     notes.setdefault(i, []).append(note)
             for rec, _ in src.records:
                 self._flag_samples(rec, j, locus, a1, a2, notes)
+        if filled.any() and (~filled).any():
+            # a filled position takes the sample's ploidy there: hemizygous (chrX in males) stays haploid
+            haploid = (a2[:, ~filled] == "<absent>").any(axis=1)
+            a2[np.ix_(haploid, filled)] = "<absent>"
         return GeneMatrix(gene, list(loci), a1, a2, phased, ps, filled, filters, notes, locus_notes)
 
     def _flag_samples(

@@ -113,6 +113,7 @@ EXPECTED = (
     Expected("SLCO1B1", "SLCO1B1 rs4149056 C", "EUR", 15, 15, variant=("rs4149056", "C")),
     Expected("TPMT", "TPMT*3A", "EUR", 3, 4, alleles=("*3A",)),
     Expected("NUDT15", "NUDT15*3", "EAS", 10, 10, alleles=("*3",)),
+    Expected("NUDT15", "NUDT15 rs116855232 T (R139C)", "EAS", 10, 10, variant=("rs116855232", "T")),
     Expected("UGT1A1", "UGT1A1*28 TA repeat", "EUR", 30, 40, alleles=("*28", "*80+*28")),
 )
 
@@ -135,6 +136,7 @@ class ModeResult:
     ambiguous: int = 0
     unexplained: list[str] = field(default_factory=list)  # samples with neither a call nor a reason
     missing: dict[int, MissingPosition] = field(default_factory=dict)  # union over samples
+    missing_in: Counter[int] = field(default_factory=Counter)  # position -> samples missing it
     filled_warnings: set[str] = field(default_factory=set)
     weights: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(_floats))  # pop, allele
     haplotypes: dict[str, float] = field(default_factory=_floats)  # pop -> haplotypes counted
@@ -146,6 +148,14 @@ class ModeResult:
     def frequency(self, pop: str, alleles: Iterable[str]) -> float | None:
         total = self.haplotypes[pop]
         return sum(self.weights[pop][a] for a in alleles) / total if total else None
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """An allele panel mode cannot see, and the filled positions where it carries a variant."""
+
+    allele: str
+    positions: frozenset[int]
 
 
 @dataclass
@@ -212,6 +222,7 @@ def summarize(report: CallReport, gene: str, labels: dict[str, str], into: ModeR
         into.example_reason.setdefault(outcome, call.reason or "")
         into.ambiguous += len(call.diplotypes) > 1
         into.missing.update((m.position, m) for m in call.missing_positions)
+        into.missing_in.update(m.position for m in call.missing_positions)
         into.filled_warnings.update(w.message for w in call.warnings if w.code == FILLED_CODE)
         pop = labels.get(sample.sample)
         if call.status == "called" and pop is not None:
@@ -238,14 +249,6 @@ def count_haplotypes(call: GeneCall, weights: dict[str, float], totals: dict[str
 
 
 # -- what filling hides ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Hidden:
-    """An allele panel mode cannot see, and the filled positions where it carries a variant."""
-
-    allele: str
-    positions: frozenset[int]
 
 
 def allowed(base: str) -> frozenset[str]:
@@ -395,7 +398,7 @@ def render_calls(results: list[GeneResult]) -> list[str]:
 def render_filled(results: list[GeneResult], kb: KnowledgeBase) -> list[str]:
     lines = ["### Positions panel mode filled as reference", "",
              "Panel mode reads each defining position absent from a file as homozygous reference and says",
-             f"so in a `{FILLED_CODE}` warning, which names the first five. The full list below is the",
+             f"so in a `{FILLED_CODE}` warning and the call's `filled_positions`. The list below is the",
              "positions strict mode reports missing and panel mode does not. An allele with a variant at",
              "such a position cannot be seen: its carriers are called as the allele its other variants",
              "define, as the reference, or not at all.", ""]
@@ -407,7 +410,8 @@ def render_filled(results: list[GeneResult], kb: KnowledgeBase) -> list[str]:
 def filled_lines(r: GeneResult, gene: Gene) -> list[str]:
     filled = r.filled()
     if not filled:
-        still = ", ".join(m.rsid or str(m.position) for m in r.panel.missing.values())
+        still = ", ".join(f"{m.rsid or m.position} ({r.panel.missing_in[p]} of {sum(r.panel.outcomes.values())}"
+                          " samples)" for p, m in r.panel.missing.items())
         return [f"- **{r.gene}**: nothing filled" + (f"; missing in both modes: {still}" if still else "")]
     stated = r.filled_count_in_warning()
     text = f"- **{r.gene}**: {len(filled)} filled"
@@ -431,8 +435,8 @@ def render_known_gaps(results: list[GeneResult], kb: KnowledgeBase) -> list[str]
         gene = kb.gene(r.gene)
         effects = r.hidden(gene)
         for position, (rsid, why) in known_gaps(r).items():
-            fates = [f"{names(hit)} as {dst or 'no allele (likely not called)'}" for dst, hidden in effects.items()
-                     if (hit := [h for h in hidden if position in h.positions])]
+            fates = [f"{names(hit)} as {dst or 'no allele (likely not called)'}"
+                     for dst, hidden in effects.items() if (hit := [h for h in hidden if position in h.positions])]
             lines.append(f"- **{r.gene} {rsid}** ({gene.chromosome}:{position}) is absent from the file"
                          f" although common ({why}). Panel mode reads it as reference, so it reports "
                          + "; ".join(fates) + ". Table rows marked ⚠ hold those carriers.")
@@ -521,7 +525,8 @@ def render_checks(results: list[GeneResult], kb: KnowledgeBase, data: Path) -> l
             "the CYP2C19 reference allele is `*38` and `*1` is a separately defined haplotype. The UGT1A1",
             "line counts the `*28` TA repeat (A(TA)7TAA; TA[8] in the knowledge base's HGVS) alone and",
             "inside the combined allele `*80+*28`. Variant lines count every allele whose definition carries",
-            "the variant.", "",
+            "the variant. Published NUDT15*3 figures usually count every R139C carrier (genotyping rarely",
+            "separates `*2` from `*3`), hence the second NUDT15 line.", "",
             *table(["Check", "Pop", "Expected", "Measured", "Alleles counted", ""],
                    check_rows(results, kb, data)),
             ""]

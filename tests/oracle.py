@@ -4,7 +4,8 @@ Written from the semantics in ../shared/anchors/pharmcat-notes.md with plain loo
 no code with pgx.matching: a named allele is a full haplotype (unlisted positions = the
 reference allele's value, a reference wobble = the REF base); a diplotype fits when some
 orientation of each phase block gives each allele a strand it accepts; the score counts
-listed, non-missing positions (minus wobble positions where the sample is hom-ref).
+listed, non-missing positions, minus wobble positions where the allele's own strand carries the
+reference base (each unit oriented for the best score).
 """
 
 from __future__ import annotations
@@ -43,20 +44,13 @@ def oracle_fits(
         pos = gene.positions[j]
         return _accepts(a.alleles.get(pos.position), ref.alleles[pos.position], pos.ref, value)
 
-    def score(a) -> int:  # type: ignore[no-untyped-def]
-        s = 0
-        for j in avail:
-            listed = a.alleles.get(positions[j])
-            if listed is None:
-                continue
-            x, y = strands[j]
-            pos_ref = gene.positions[j].ref
-            if listed in WOBBLE and x == pos_ref and (y is None or y == pos_ref):
-                continue
-            s += 1
-        return s
+    def point(a, j: int, value: str | None) -> int:  # type: ignore[no-untyped-def]
+        """What position j adds to allele a's score when a is given strand value ``value``."""
+        listed = a.alleles.get(positions[j])
+        if listed is None:
+            return 0
+        return 0 if listed in WOBBLE and value == gene.positions[j].ref else 1
 
-    scored = {a.name: score(a) for a in alleles}
     live = [
         a
         for a in alleles
@@ -64,7 +58,11 @@ def oracle_fits(
         and all(accepts(a, j, strands[j][0]) or accepts(a, j, strands[j][1]) for j in avail)
     ]
     if haploid:
-        return {(a.name,): scored[a.name] for a in live if all(accepts(a, j, strands[j][0]) for j in avail)}
+        return {
+            (a.name,): sum(point(a, j, strands[j][0]) for j in avail)
+            for a in live
+            if all(accepts(a, j, strands[j][0]) for j in avail)
+        }
     in_block = {j for b in blocks for j in b}
     units = [list(b) for b in blocks] + [[j] for j in avail if j not in in_block and strands[j][0] != strands[j][1]]
     homs = [j for j in avail if strands[j][0] == strands[j][1]]
@@ -72,16 +70,19 @@ def oracle_fits(
     for x, y in itertools.combinations_with_replacement(live, 2):
         if not all(accepts(x, j, strands[j][0]) and accepts(y, j, strands[j][0]) for j in homs):
             continue
+        total = sum(point(x, j, strands[j][0]) + point(y, j, strands[j][0]) for j in homs)
         ok = True
         for unit in units:
-            straight = all(accepts(x, j, strands[j][0]) and accepts(y, j, strands[j][1]) for j in unit)
-            flipped = all(accepts(x, j, strands[j][1]) and accepts(y, j, strands[j][0]) for j in unit)
-            if not (straight or flipped):
+            options = []
+            for sx, sy in ((0, 1), (1, 0)):  # which strand each allele takes in this unit
+                if all(accepts(x, j, strands[j][sx]) and accepts(y, j, strands[j][sy]) for j in unit):
+                    options.append(sum(point(x, j, strands[j][sx]) + point(y, j, strands[j][sy]) for j in unit))
+            if not options:
                 ok = False
                 break
+            total += max(options)
         if ok:
-            key = tuple(sorted((x.name, y.name)))
-            out[key] = scored[x.name] + scored[y.name]
+            out[tuple(sorted((x.name, y.name)))] = total
     return out
 
 

@@ -113,7 +113,7 @@ def test_own_bad_vcf(name: str, where: str, text: str, tmp_path: Path) -> None:
 OUTSIDE_ERRORS = [
     ("outside_unknown_gene.tsv", ":3:", "unknown gene 'NOTAGENE'"),
     ("outside_bad_score.tsv", ":2:", "not a number"),
-    ("outside_unknown_allele.tsv", ":2:", "unknown allele '*999'"),
+    ("outside_invalid_hla.tsv", ":2:", "invalid allele '57:01'"),
     ("outside_unknown_column.tsv", ":1:", "unknown column 'colour'"),
 ]
 

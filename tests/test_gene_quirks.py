@@ -63,6 +63,7 @@ def test_dpyd_exonic_without_intronic_is_not_hapb3(tmp_path: Path, kb) -> None: 
 def test_dpyd_intronic_alone(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
     call = _call(_sim(kb, "DPYD", "Reference/c.1129-5923C>G"), "DPYD", tmp_path, kb)
     assert [d.name for d in call.diplotypes] == ["Reference/c.1129-5923C>G"]
+    assert "linked_disagree" not in _codes(call) and "linked_authoritative_only" in _codes(call)
 
 
 def test_dpyd_unphased_three_variants_uses_the_two_lowest(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]

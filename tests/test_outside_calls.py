@@ -59,3 +59,11 @@ def test_several_rows_are_several_possible_diplotypes(tmp_path: Path, kb) -> Non
 def test_outside_only_gene_restricted_by_gene_option(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
     _, calls = _calls(tmp_path, "HLA-B\t*57:01/*08:01\n", kb, genes=["CYP2C19"])
     assert set(calls) == {"CYP2C19"}
+
+
+def test_hla_status_at_higher_resolution_and_unknown_alleles(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+    _, calls = _calls(tmp_path, "gene\tdiplotype\nHLA-B\t*57:01:01/*08:01\nCYP2C19\t*1/*99\n", kb)
+    assert calls["HLA-B"].phenotypes == ["*15:02 negative", "*57:01 positive", "*58:01 negative"]
+    c19 = calls["CYP2C19"]
+    assert c19.phenotypes == ["Indeterminate"]  # never normal for an allele pgx does not know
+    assert any(w.code == "outside_unknown_allele" and "*99" in w.message for w in c19.warnings)

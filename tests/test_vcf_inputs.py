@@ -316,3 +316,18 @@ def test_regression_missing_to_ref_keeps_hemizygous_calls_haploid(tmp_path: Path
     assert [d.name for d in male.diplotypes] == ["B (reference)"]
     assert [d.name for d in female.diplotypes] == ["B (reference)/B (reference)"]
     assert len(male.filled_positions) == len(g.positions) - 2 and male.missing_positions == []
+
+
+def test_split_records_with_dots_combine(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+    """``1/.`` + ``./1``: each split record leaves the other ALT unknown; together they are complete."""
+    v = _all_ref("UGT1A1", kb, skip={UGT_TA})
+    v.add("chr2", UGT_TA, "CAT", "CATAT", "1/.").add("chr2", UGT_TA, "CAT", "CATATAT", "./1")
+    assert [d.name for d in _one(v, tmp_path, "UGT1A1", kb).diplotypes] == ["*28/*37"]
+
+
+def test_records_with_contradicting_phase_are_missing(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+    v = _all_ref("UGT1A1", kb, skip={UGT_TA})
+    v.add("chr2", UGT_TA, "CAT", "CATAT", "0|1").add("chr2", UGT_TA, "C", "CAT", "1|0")
+    call = _one(v, tmp_path, "UGT1A1", kb)
+    assert UGT_TA in {m.position for m in call.missing_positions}
+    assert "conflicting_records" in {w.code for w in call.warnings}

@@ -7,6 +7,7 @@ this; it never prints or exits.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -22,49 +23,62 @@ from pgx.phenotype.phenotyper import phenotype_gene
 from pgx.report.models import CallReport, GeneCall, InputFile, PositionGenotype, RunOptions, SampleResult
 from pgx.vcf.genotypes import CopyNumberObservation, GeneGenotype, GeneMatrix, GenotypeAssembler
 from pgx.vcf.reader import VcfData, read_vcf, sha256_file
-from pgx.vcf.records import Record
+from pgx.vcf.records import ABSENT, Record
 from pgx.vcf.targets import targets_for
 
+_CN_ALLELE = re.compile(r"^<CN(\d+)>$")
 
-def _copy_number(data: VcfData, chrom: str, start: int, end: int, i: int) -> CopyNumberObservation | None:
-    """Copy number of a gene for sample ``i`` from symbolic SV records covering at least half of it.
 
-    A CN value wins; otherwise deleted and duplicated strands are counted from the GTs of
-    ``<DEL>``/``<DUP>`` records. Records with neither say nothing about this sample.
+def _copy_number(data: VcfData, gene: Gene, i: int) -> CopyNumberObservation | None:
+    """Total copies of ``gene`` for sample ``i``, from symbolic records covering most of its defined span.
+
+    A CN value wins; otherwise ``<CNn>`` alleles (1000 Genomes style) are summed over the GT, and
+    ``<DEL>``/``<DUP>`` alleles in the GT remove or add a copy. A record whose genotype is a
+    no-call and that has no CN says nothing about this sample.
     """
+    start = min(p.position for p in gene.positions)
+    end = max(p.position + len(p.ref) - 1 for p in gene.positions)
     length = end - start + 1
-    cn_value: int | None = None
-    deleted = duplicated = 0
+    total: int | None = None
     sources: list[str] = []
     rec: Record
-    for rec in data.records.get(chrom, []):
+    for rec in data.records.get(gene.chromosome, []):
         if not rec.is_sv or min(end, rec.end) - max(start, rec.pos) + 1 < 0.5 * length:
             continue
         kind = (rec.svtype or next((a for a in rec.alts if a.startswith("<")), "")).strip("<>").split(":")[0].upper()
-        cn = int(rec.cn[i]) if rec.cn is not None and rec.cn[i] >= 0 else None
-        alt_strands = int(sum(1 for a in rec.gt[i] if a > 0))
-        if cn is not None:
-            cn_value = cn
-        elif kind == "DEL":
-            deleted += alt_strands
-        elif kind == "DUP":
-            duplicated += alt_strands
-        else:
+        gt = [int(a) for a in rec.gt[i] if a != ABSENT]
+        copies: int | None = None
+        if rec.cn is not None and rec.cn[i] >= 0:
+            copies = int(rec.cn[i])
+        elif gt and all(a >= 0 for a in gt):
+            per_allele = [1] + [_allele_copies(a, kind) for a in rec.alts]
+            if all(per_allele[a] is not None for a in gt):
+                copies = sum(per_allele[a] for a in gt)  # type: ignore[misc]
+        if copies is None:
             continue
-        sources.append(f"{kind} record {rec.where}")
-    if not sources:
+        total = copies
+        sources.append(f"{kind or 'SV'} record {rec.where}")
+    if total is None:
         return None
-    return CopyNumberObservation(
-        copies=cn_value, deleted_strands=deleted, duplicated_strands=duplicated, source=", ".join(sources)
-    )
+    return CopyNumberObservation(copies=total, source=", ".join(sources))
+
+
+def _allele_copies(alt: str, kind: str) -> int | None:
+    """Copies of the gene an ALT allele stands for on its haplotype."""
+    m = _CN_ALLELE.match(alt)
+    if m:
+        return int(m.group(1))
+    if alt.startswith("<DEL") or (kind == "DEL" and not alt.startswith("<")):
+        return 0
+    if alt.startswith("<DUP") or kind == "DUP":
+        return 2
+    return None
 
 
 def _gene_genotype(kb: KnowledgeBase, data: VcfData, gm: GeneMatrix, i: int, n_defined: int) -> GeneGenotype:
     gene = kb.gene(gm.gene)
     notes = list(gm.locus_notes) + gm.sample_notes.get(i, [])
-    cn = None
-    if gene.quirks.copy_number is not None and gene.region is not None:
-        cn = _copy_number(data, gene.chromosome, gene.region.start, gene.region.end, i)
+    cn = _copy_number(data, gene, i) if gene.quirks.copy_number is not None else None
     return GeneGenotype.model_construct(
         sample=data.samples[i],
         gene=gm.gene,

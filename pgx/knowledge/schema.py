@@ -166,10 +166,21 @@ class VariantFallback(Strict):
 class CopyNumber(Strict):
     """Genes whose copy number can be read from symbolic SV records (CYP2D6)."""
 
-    deletion_allele: str = Field(description="Allele name for a whole-gene deletion, e.g. *5")
-    deletion_function: str = "No function"
-    deletion_activity: float | None = 0.0
+    deletion_allele: str = Field(description="Allele name for a whole-gene deletion, e.g. *5 (a structural allele)")
     max_copies_label: int = Field(3, description="Copy counts at or above this are written x≥N")
+
+
+class StructuralAllele(Strict):
+    """An allele defined by structure (deletion, hybrid, tandem part), not by positions.
+
+    Never matched from SNVs; known so that copy-number records and outside calls naming it
+    get its function and activity value.
+    """
+
+    name: str
+    function: str | None = None
+    activity_value: float | None = None
+    source: str | None = None
 
 
 class Quirks(Strict):
@@ -221,6 +232,7 @@ class Gene(Strict):
     definition_version: str | None = None
     positions: list[Position] = Field(default_factory=list)
     named_alleles: list[NamedAllele] = Field(default_factory=list)
+    structural_alleles: list[StructuralAllele] = Field(default_factory=list)
     phenotyping: Phenotyping
     quirks: Quirks = Field(default_factory=Quirks)  # type: ignore[arg-type]
 
@@ -249,6 +261,12 @@ class Gene(Strict):
         for pos in self.quirks.required_positions:
             if pos not in positions:
                 raise ValueError(f"required position {pos} is not among positions")
+        structural = {a.name for a in self.structural_alleles}
+        if structural & set(names):
+            raise ValueError(f"structural alleles also defined by positions: {sorted(structural & set(names))}")
+        cn = self.quirks.copy_number
+        if cn is not None and cn.deletion_allele not in structural:
+            raise ValueError(f"deletion allele {cn.deletion_allele} must be listed in structural_alleles")
         for name in self.quirks.ignored_alleles:
             if name not in names:
                 raise ValueError(f"ignored allele {name!r} is not among named_alleles")

@@ -62,8 +62,10 @@ def _call(kb: KnowledgeBase, gg: GeneGenotype, all_matches: bool) -> GeneMatch:
         return apply_variant_fallback(cg, gg, result)
     if lowest:
         return match_lowest_function(cg, gg, prep)
-    result = match_diplotypes(cg, gg, prep, all_matches)
-    result = apply_unphased_priorities(cg, prep, result)
+    priority_mode = bool(q.unphased_priorities) and not prep.effectively_phased
+    result = match_diplotypes(cg, gg, prep, all_matches, keep_all=priority_mode)
+    if priority_mode:
+        result = apply_unphased_priorities(cg, result)
     if result.status != "called":
         return apply_variant_fallback(cg, gg, result)
     if copies == 1:

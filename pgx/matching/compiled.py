@@ -41,6 +41,7 @@ class CompiledGene:
     position_index: dict[int, int]
     position_alleles: tuple[frozenset[str], ...]  # REF and ALTs as the definition writes them
     defined: np.ndarray  # (nX, nP) bool: allele lists the position
+    wobble: np.ndarray  # (nX, nP) bool: allele lists the position with an IUPAC wobble code
     defined_at: tuple[tuple[str, ...], ...]  # per position: non-reference alleles listing it
 
     @property
@@ -113,8 +114,10 @@ def compile_gene(gene: Gene) -> CompiledGene:
         )
     defined_matrix = np.stack([a.defined for a in compiled]) if compiled else np.zeros((0, n_p), dtype=bool)
     defined_at = tuple(tuple(a.name for a in compiled if a.defined[j] and not a.reference) for j in range(n_p))
+    wobble_matrix = np.stack([a.wobble for a in compiled]) if compiled else np.zeros((0, n_p), dtype=bool)
     return CompiledGene(
         gene=gene,
+        wobble=wobble_matrix,
         defined=defined_matrix,
         defined_at=defined_at,
         positions=positions,

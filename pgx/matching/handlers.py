@@ -9,27 +9,35 @@ from __future__ import annotations
 from itertools import product
 
 from pgx.matching.compiled import CompiledGene
-from pgx.matching.matcher import Prepared, _haplotype
+from pgx.matching.matcher import _haplotype
 from pgx.matching.models import DiplotypeMatch, GeneMatch, HaplotypeMatch, Message
 from pgx.vcf.genotypes import GeneGenotype, PositionCall
 
 
-def apply_unphased_priorities(cg: CompiledGene, prep: Prepared, match: GeneMatch) -> GeneMatch:
-    """Frequency-based picks for ambiguous unphased ties (``quirks.unphased_priorities``)."""
-    rules = cg.gene.quirks.unphased_priorities
-    if not rules or match.status != "called" or prep.effectively_phased or len(match.diplotypes) < 2:
+def apply_unphased_priorities(cg: CompiledGene, match: GeneMatch) -> GeneMatch:
+    """Frequency-based picks for unphased data (``quirks.unphased_priorities``).
+
+    As in the reference tool, a rule applies when every diplotype it lists fits the data,
+    whatever their scores; ``match`` must therefore hold every fitting diplotype. When no
+    rule applies, all fitting diplotypes stay: unphased data cannot tell them apart.
+    """
+    if match.status != "called" or len(match.diplotypes) < 2:
         return match
-    names = [d.name for d in match.diplotypes]
-    for rule in rules:
-        if set(rule.alternatives) <= set(names):
-            kept = [d for d in match.diplotypes if d.name == rule.pick or d.name not in rule.alternatives]
+    names = {d.name for d in match.diplotypes}
+    for rule in cg.gene.quirks.unphased_priorities:
+        if set(rule.alternatives) <= names:
+            pick = next(d for d in match.diplotypes if d.name == rule.pick)
             note = Message(
                 code="unphased_priority",
-                message=f"unphased data fit {' or '.join(rule.alternatives)}; {rule.pick} called as the "
-                "more frequent diplotype (reference-tool priority list)",
+                message=f"unphased data fit {len(names)} diplotypes including {' and '.join(rule.alternatives)}; "
+                f"{rule.pick} called as the most frequent (reference-tool priority list)",
             )
-            return match.model_copy(update={"diplotypes": tuple(kept), "warnings": (*match.warnings, note)})
-    return match
+            return match.model_copy(update={"diplotypes": (pick,), "warnings": (*match.warnings, note)})
+    note = Message(
+        code="unphased_ambiguous",
+        message=f"unphased data fit {len(names)} diplotypes and no frequency priority applies; all are listed",
+    )
+    return match.model_copy(update={"warnings": (*match.warnings, note)})
 
 
 def apply_variant_fallback(cg: CompiledGene, gg: GeneGenotype, match: GeneMatch) -> GeneMatch:
@@ -75,12 +83,7 @@ def apply_variant_fallback(cg: CompiledGene, gg: GeneGenotype, match: GeneMatch)
 
 
 def total_copies(gg: GeneGenotype) -> int | None:
-    obs = gg.copy_number
-    if obs is None:
-        return None
-    if obs.copies is not None:
-        return obs.copies
-    return 2 - obs.deleted_strands + obs.duplicated_strands
+    return gg.copy_number.copies if gg.copy_number is not None else None
 
 
 def haploidise(gg: GeneGenotype) -> tuple[GeneGenotype, list[int]]:

@@ -91,13 +91,23 @@ def _linked_rules(
                     f"called from the authoritative variant at {loc_a}",
                 )
             )
-        elif dose_a != dose_s and not prep.missing[js]:
+        elif dose_a > dose_s and not prep.missing[js]:
+            warnings.append(
+                Message(
+                    code="linked_authoritative_only",
+                    position=rule.supporting_position,
+                    message=f"{rule.authoritative_only_allele} called from the authoritative variant at {loc_a}; "
+                    f"the supporting variant at {loc_s} that completes {rule.allele} is absent",
+                )
+            )
+        elif dose_s > dose_a and not prep.missing[js]:
             warnings.append(
                 Message(
                     code="linked_disagree",
                     position=rule.supporting_position,
-                    message=f"variants at {loc_a} (authoritative) and {loc_s} (supporting) of "
-                    f"{rule.allele} disagree; the authoritative one decides",
+                    message=f"the supporting variant of {rule.allele} at {loc_s} is present without the "
+                    f"authoritative one at {loc_a}; the authoritative position decides, so {rule.allele} "
+                    "is not called",
                 )
             )
         if dose_a == 0:

@@ -109,16 +109,22 @@ class OutsideCalls:
         haps: list[HaplotypeCall] = []
         if row.diplotype:
             for part in row.diplotype.split("/"):
-                haps.append(_haplotype(gene, part.strip()))
-        score = None
+                hap = _haplotype(gene, part.strip())
+                if hap.function is None and hap.activity_value is None and _has_facts(gene):
+                    warnings.append(
+                        Message(
+                            code="outside_unknown_allele",
+                            message=f"line {row.line}: {hap.name} is not in the pgx knowledge base "
+                            f"for {gene.gene}; its function is unknown",
+                        )
+                    )
+                haps.append(hap)
         method = gene.phenotyping.method
-        if method == "activity_score":
-            if row.activity_score is not None:
-                score = row.activity_score
-            elif haps and all(h.activity_value is not None for h in haps):
-                score = sum((h.activity_value or 0.0) * h.copies for h in haps)
+        derived = _derived_score(haps) if method == "activity_score" else None
+        score: float | None = None
         phenotype: str | None = None
-        if method == "activity_score" and score is not None:
+        if method == "activity_score" and row.activity_score is not None:  # a given score decides
+            score = row.activity_score
             phenotype = phenotype_from_score(gene, score)
             if row.phenotype and row.phenotype.lower() != phenotype.lower():
                 warnings.append(
@@ -128,28 +134,65 @@ class OutsideCalls:
                         f"score {score:g} ({phenotype}); the activity score decides",
                     )
                 )
-        elif row.phenotype:
+        elif row.phenotype:  # then a given phenotype
             phenotype = row.phenotype
-        elif haps and method == "function_pair":
-            phenotype = phenotype_from_functions(gene, [h.function for h in haps])
-        elif haps and method == "haplotype":
-            phenotype = gene.phenotyping.haplotype_phenotypes.get(haps[0].name, gene.phenotyping.indeterminate)
-        name = (
-            "/".join(h.label for h in haps)
-            if haps
-            else (row.phenotype or (f"activity score {score:g}" if score is not None else ""))
-        )
+            if derived is not None and phenotype_from_score(gene, derived).lower() == phenotype.lower():
+                score = derived
+            elif derived is not None:
+                warnings.append(
+                    Message(
+                        code="outside_phenotype_disagrees",
+                        message=f"line {row.line}: diplotype {row.diplotype} gives activity score "
+                        f"{derived:g} ({phenotype_from_score(gene, derived)}); the given phenotype "
+                        f"{row.phenotype!r} decides and no activity score is reported",
+                    )
+                )
+        elif haps:  # then the diplotype
+            if method == "activity_score":
+                score = derived
+                phenotype = phenotype_from_score(gene, derived)
+            elif method == "function_pair":
+                phenotype = phenotype_from_functions(gene, [h.function for h in haps])
+            elif method == "haplotype":
+                phenotype = gene.phenotyping.haplotype_phenotypes.get(haps[0].name, gene.phenotyping.indeterminate)
+        if haps:
+            name = "/".join(h.label for h in haps)
+        else:
+            name = row.phenotype or (f"activity score {score:g}" if score is not None else "")
         return [DiplotypeCall(name=name, haplotypes=haps, phenotype=phenotype, activity_score=score)]
 
 
+def _derived_score(haps: list[HaplotypeCall]) -> float | None:
+    if not haps or any(h.activity_value is None for h in haps):
+        return None
+    return sum((h.activity_value or 0.0) * h.copies for h in haps)
+
+
+def _has_facts(gene: Gene) -> bool:
+    return bool(gene.named_alleles) or bool(gene.phenotyping.haplotype_phenotypes)
+
+
 def _haplotype(gene: Gene, text: str) -> HaplotypeCall:
+    """One haplotype of an outside call: a named allele, ``*2x2``, or a tandem such as ``*36+*10``.
+
+    A tandem's activity is the sum of its parts (CPIC); its function is stated only when all
+    parts share one. Alleles pgx does not know keep an unknown function rather than failing.
+    """
     copies = 1
     name = text
     m = _COPIES.match(text)
     if m and not text.startswith("rs"):
         name, copies = m.group("name"), int(m.group("n"))
     label_min = gene.quirks.copy_number.max_copies_label if gene.quirks.copy_number else 3
-    function, activity = allele_facts(gene, name)
+    parts = [p.strip() for p in name.split("+")] if gene.quirks.copy_number is not None else [name]
+    facts = [allele_facts(gene, p) for p in parts]
+    if len(parts) == 1:
+        function, activity = facts[0]
+    else:
+        functions = {f for f, _ in facts}
+        function = functions.pop() if len(functions) == 1 else None
+        acts = [a for _, a in facts]
+        activity = None if any(a is None for a in acts) else sum(acts)  # type: ignore[arg-type]
     label = f"{name}x≥{label_min}" if copies >= label_min else f"{name}x{copies}" if copies > 1 else name
     return HaplotypeCall(name=name, label=label, function=function, activity_value=activity, copies=copies)
 
@@ -164,7 +207,11 @@ def _status_phenotypes(gene: Gene, rows: list[OutsideRow]) -> list[str]:
             explicit.append(row.phenotype)
     if explicit and not any(r.diplotype for r in rows):
         return explicit
-    return [f"{a} {'positive' if a in carried else 'negative'}" for a in gene.phenotyping.status_alleles]
+
+    def carries(allele: str) -> bool:  # "*57:01:01" is a *57:01 allele at higher resolution
+        return any(c == allele or c.startswith(allele + ":") for c in carried)
+
+    return [f"{a} {'positive' if carries(a) else 'negative'}" for a in gene.phenotyping.status_alleles]
 
 
 def canonical_allele(gene: Gene, name: str) -> str:
@@ -175,17 +222,11 @@ def canonical_allele(gene: Gene, name: str) -> str:
     return name
 
 
-def _known_allele(gene: Gene, name: str) -> bool:
+def _valid_allele(gene: Gene, name: str) -> bool:
+    """Only what can be checked without knowing every allele: HLA names must be HLA-shaped."""
     if gene.phenotyping.method == "allele_status":
         return bool(_HLA.match(name))
-    names = {a.name for a in gene.named_alleles} | set(gene.phenotyping.haplotype_phenotypes)
-    if gene.quirks.copy_number is not None:
-        names.add(gene.quirks.copy_number.deletion_allele)
-    base = name
-    m = _COPIES.match(name)
-    if m:
-        base = m.group("name")
-    return base in names or not names
+    return bool(name)
 
 
 def read_outside_calls(path: str | Path, kb: KnowledgeBase, samples: list[str]) -> OutsideCalls:
@@ -248,12 +289,12 @@ def read_outside_calls(path: str | Path, kb: KnowledgeBase, samples: list[str]) 
         if dip:
             dip = "/".join(canonical_allele(gene, p.strip()) for p in dip.split("/"))
             for part in dip.split("/"):
-                if not _known_allele(gene, part.strip()):
+                if not _valid_allele(gene, part.strip()):
                     raise OutsideCallError(
                         path,
-                        f"{gene_name}: unknown allele {part.strip()!r}",
+                        f"{gene_name}: invalid allele {part.strip()!r}",
                         line=lineno,
-                        hint="use the allele names of the knowledge base (pgx genes --alleles GENE)",
+                        hint="HLA alleles are written like *57:01; diplotypes as A/B",
                     )
         rows[(sample, gene_name)].append(OutsideRow(lineno, sample, gene_name, dip, pheno, score))
     info = InputFile(name=Path(path).name, sha256=sha256_file(path), format="tsv")

@@ -18,15 +18,13 @@ def _facts_table(gene: Gene) -> dict[str, tuple[str | None, float | None]]:
     hit = _FACTS.get(id(gene))
     if hit is None or hit[0] is not gene:
         table = {a.name: (a.function, a.activity_value) for a in gene.named_alleles}
-        cn = gene.quirks.copy_number
-        if cn is not None:
-            table.setdefault(cn.deletion_allele, (cn.deletion_function, cn.deletion_activity))
+        table.update({a.name: (a.function, a.activity_value) for a in gene.structural_alleles})
         hit = _FACTS[id(gene)] = (gene, table)
     return hit[1]
 
 
 def allele_facts(gene: Gene, name: str) -> tuple[str | None, float | None]:
-    """(function, activity value) of a named allele, including a copy-number deletion allele."""
+    """(function, activity value) of a named or structural allele (e.g. the CYP2D6 *5 deletion)."""
     return _facts_table(gene).get(name, (None, None))
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from pgx.variants import changed_span, decompose_mnp, normalize
+from pgx.variants import decompose_mnp, normalize
 from pgx.vcf.reader import VcfData
 from pgx.vcf.records import ABSENT, MISSING, NO_PS, Record
 from pgx.vcf.targets import Locus, Targets
@@ -49,9 +49,7 @@ class ReadNote(_Frozen):
 
 
 class CopyNumberObservation(_Frozen):
-    copies: int | None  # total copies of the gene in this sample, when stated
-    deleted_strands: int = 0  # from GT of a <DEL> record
-    duplicated_strands: int = 0  # from GT of a <DUP> record
+    copies: int  # total copies of the gene in this sample
     source: str
 
 
@@ -70,7 +68,17 @@ class GeneGenotype(_Frozen):
 class _LocusSources:
     locus: Locus
     records: list[tuple[Record, list[str | None]]] = field(default_factory=list)
+    blocks: list[Record] = field(default_factory=list)  # gVCF reference blocks over the locus window
     note: ReadNote | None = None  # applies to every sample (REF mismatch, FILTER)
+
+    def blocks_cover_window(self) -> bool:
+        """Do the blocks, together, cover every base from the position to the end of its window?"""
+        reach = self.locus.position - 1
+        for rec in sorted(self.blocks, key=lambda r: r.pos):
+            if rec.pos > reach + 1:
+                break
+            reach = max(reach, rec.end)
+        return reach >= self.locus.window_end
 
 
 def undocumented(key: tuple[int, str, str]) -> str:
@@ -86,16 +94,12 @@ def record_effects(
         if locus.gene in cnv_genes or not (rec.pos < locus.position <= rec.end):
             return None
         return [locus.ref] + [None] * n
-    if rec.is_block:
-        if rec.pos <= locus.position <= rec.end:
-            return [locus.ref] + [None] * n
-        return None
     in_span = rec.pos <= locus.position <= rec.pos + len(rec.ref) - 1
     informs = in_span
     base_at = targets.base_lookup(rec.chrom)
     vals: list[str | None] = [locus.ref]
     for alt in rec.alts:
-        if alt == "*" or alt.startswith("<") or "N" in alt or "N" in rec.ref:
+        if alt == "*" or alt.startswith("<") or "N" in alt:
             vals.append(None)
             continue
         key = normalize(rec.pos, rec.ref, alt, base_at)
@@ -113,15 +117,15 @@ def record_effects(
                 break
             if targets.documented_elsewhere(rec.chrom, part, locus.position):
                 continue  # a neighbouring locus's own variant: not a change to this one
-            if locus.touches(changed_span(part), len(part[2]) > len(part[1])):
+            if locus.touches(part):
                 value = undocumented(key)
                 informs = True
                 break
         vals.append(value)
     if not informs:
         return None
-    if ref_bad:
-        return [None] * (n + 1)
+    if ref_bad or "N" in rec.ref:
+        return [None] * (n + 1)  # the record cannot be trusted at this locus: missing, never reference
     return vals
 
 
@@ -142,6 +146,10 @@ class GenotypeAssembler:
         recs = self.data.records.get(locus.chrom, [])
         for rec in recs:
             if rec.end < locus.position - 1 or rec.pos > locus.window_end:
+                continue
+            if rec.is_block:
+                if rec.pos <= locus.window_end and rec.end >= locus.position:
+                    out.blocks.append(rec)
                 continue
             ref_bad = (rec.chrom, rec.pos) in self.data.ref_mismatch
             eff = record_effects(rec, locus, self.targets, self.cnv_genes, ref_bad)
@@ -183,9 +191,13 @@ class GenotypeAssembler:
         locus_notes: list[ReadNote] = []
         for j, locus in enumerate(loci):
             src = self._sources(locus)
-            filters.append(next((r.filters for r, _ in src.records if r.filters), ()))
             if src.note is not None:
                 locus_notes.append(src.note)
+            if not src.records and src.blocks:
+                self._from_blocks(src, j, a1, a2)
+                filters.append(next((r.filters for r in src.blocks if r.filters), ()))
+                continue
+            filters.append(next((r.filters for r, _ in src.records if r.filters), ()))
             if not src.records:
                 if self.missing_to_ref and self._within_span(locus):
                     a1[:, j] = locus.ref
@@ -216,6 +228,24 @@ class GenotypeAssembler:
             haploid = (a2[:, ~filled] == "<absent>").any(axis=1)
             a2[np.ix_(haploid, filled)] = "<absent>"
         return GeneMatrix(gene, list(loci), a1, a2, phased, ps, filled, filters, notes, locus_notes)
+
+    @staticmethod
+    def _from_blocks(src: _LocusSources, j: int, a1: np.ndarray, a2: np.ndarray) -> None:
+        """Reference only where blocks cover the whole window and every one calls the sample 0/0 (or 0)."""
+        if not src.blocks_cover_window():
+            a1[:, j] = a2[:, j] = None
+            return
+        ok = np.ones(a1.shape[0], dtype=bool)
+        haploid = np.zeros(a1.shape[0], dtype=bool)
+        for rec in src.blocks:
+            ok &= (rec.gt[:, 0] == 0) & ((rec.gt[:, 1] == 0) | (rec.gt[:, 1] == ABSENT))
+            haploid |= rec.gt[:, 1] == ABSENT
+        ref = src.locus.ref
+        a1[:, j] = None
+        a2[:, j] = None
+        a1[ok, j] = ref
+        a2[ok & ~haploid, j] = ref
+        a2[ok & haploid, j] = "<absent>"
 
     def _flag_samples(
         self, rec: Record, j: int, locus: Locus, a1: np.ndarray, a2: np.ndarray, notes: dict[int, list[ReadNote]]
@@ -249,8 +279,10 @@ def _merge(
 ) -> tuple[object, object, bool, int, ReadNote | None]:
     """Combine several records describing one locus for sample ``i``.
 
-    Identical observations collapse; different ALT alleles from split multiallelic records
-    combine; anything contradictory (three alleles, one allele at two dosages) is missing.
+    Identical observations collapse (phased ones only when their phase agrees). Different ALT
+    alleles from split multiallelic records combine, including the ``1/.`` + ``./1`` style, where
+    each record leaves the other's allele unknown. Anything contradictory (three alleles, one
+    allele at two dosages or on both strands) or left unknown makes the position missing.
     """
     obs = []
     for rec, eff in records:
@@ -259,36 +291,37 @@ def _merge(
         v2 = "<absent>" if g2 == ABSENT else (None if g2 == MISSING else eff[g2])
         obs.append((v1, v2, bool(rec.phased[i]), int(rec.ps[i]), rec))
     first = obs[0]
-    if all((o[0], o[1]) == (first[0], first[1]) or (o[1], o[0]) == (first[0], first[1]) for o in obs):
-        return first[0], first[1], all(o[2] for o in obs), first[3], None
-    if any(o[0] is None or o[1] is None for o in obs):
-        return None, None, False, NO_PS, _conflict(locus, obs, "a missing allele in one of them")
-    haploid = all(o[1] == "<absent>" for o in obs)
-    ref = locus.ref
     phased_all = all(o[2] for o in obs) and len({o[3] for o in obs}) == 1
-    if phased_all and not haploid:
-        strands: list[str | None] = [ref, ref]
-        for v1, v2, *_ in obs:
-            for s, v in ((0, v1), (1, v2)):
-                if v != ref:
-                    if strands[s] not in (ref, v):
-                        return None, None, False, NO_PS, _conflict(locus, obs, "different alleles on one strand")
-                    strands[s] = v
-        return strands[0], strands[1], True, obs[0][3], None
-    nonref: list[str] = []
+    if all(
+        (o[0], o[1]) == (first[0], first[1]) or (not phased_all and (o[1], o[0]) == (first[0], first[1])) for o in obs
+    ):
+        return first[0], first[1], phased_all, first[3], None
+    ref = locus.ref
+    haploid = all(o[1] == "<absent>" for o in obs)
+    ploidy = 1 if haploid else 2
     per_value: dict[str, int] = {}
     for v1, v2, *_ in obs:
         vals = [v for v in (v1, v2) if v is not None and v not in (ref, "<absent>")]
         for v in set(vals):
-            count = vals.count(v)
-            if v in per_value and per_value[v] != count:
+            if per_value.setdefault(v, vals.count(v)) != vals.count(v):
                 return None, None, False, NO_PS, _conflict(locus, obs, f"allele {v} at different dosages")
-            if v not in per_value:
-                per_value[v] = count
-                nonref.extend([v] * count)
-    ploidy = 1 if haploid else 2
+    nonref = [v for v, n in per_value.items() for _ in range(n)]
     if len(nonref) > ploidy:
         return None, None, False, NO_PS, _conflict(locus, obs, f"{len(nonref)} non-reference alleles")
+    unknown = any(o[0] is None or o[1] is None for o in obs)
+    if unknown and len(nonref) < ploidy:
+        return None, None, False, NO_PS, _conflict(locus, obs, "an allele no record accounts for")
+    if phased_all and not haploid:
+        strands: list[str] = [ref, ref]
+        for v1, v2, *_ in obs:
+            for strand, val in ((0, v1), (1, v2)):
+                if val is not None and val != ref:
+                    if strands[strand] not in (ref, val):
+                        return None, None, False, NO_PS, _conflict(locus, obs, "different alleles on one strand")
+                    strands[strand] = val
+        if sorted(v for v in strands if v != ref) != sorted(nonref):
+            return None, None, False, NO_PS, _conflict(locus, obs, "phases that contradict each other")
+        return strands[0], strands[1], True, obs[0][3], None
     alleles = nonref + [ref] * (ploidy - len(nonref))
     if haploid:
         return alleles[0], "<absent>", False, NO_PS, None

@@ -23,10 +23,9 @@ from pgx.vcf.header import Header, parse_header
 from pgx.vcf.opener import FileKind, find_index, iter_lines, sniff
 from pgx.vcf.records import (
     NO_PS,
-    SV_ALTS,
-    SYMBOLIC_REF_BLOCK,
     GenotypeParser,
     Record,
+    extent,
     make_record,
     parse_info,
     split_fixed,
@@ -349,10 +348,7 @@ def _bcf_record(v, chrom: str, alt: str, info: str, sample_idx: list[int] | None
                 ad_single[i] = d1 >= 0 and d2 >= 0 and (d1 == 0) != (d2 == 0)
     alts = tuple(a if a.startswith("<") else a.upper() for a in (v.ALT or []))
     end_info, svtype = parse_info(info)
-    is_block = bool(alts) and all(a in SYMBOLIC_REF_BLOCK for a in alts)
-    end = v.POS + len(v.REF) - 1
-    if end_info is not None and (is_block or svtype or any(a.startswith(SV_ALTS) for a in alts)):
-        end = max(end, end_info)
+    is_block, end = extent(v.POS, v.REF, alts, end_info, svtype)
     filt = v.FILTER
     return Record(
         line=None,
@@ -363,7 +359,7 @@ def _bcf_record(v, chrom: str, alt: str, info: str, sample_idx: list[int] | None
         filters=() if filt in (None, "PASS", ".") else tuple(filt.split(";")),
         end=end,
         svtype=svtype,
-        is_block=is_block or (not alts and end_info is not None),
+        is_block=is_block,
         gt=gt,
         phased=phased,
         ps=ps,

@@ -84,6 +84,20 @@ class GenotypeParser:
         return (vals[0], vals[1], phased, len(vals) > 2)
 
 
+def extent(pos: int, ref: str, alts: tuple[str, ...], end_info: int | None, svtype: str | None) -> tuple[bool, int]:
+    """(is reference block, last base covered) of a record.
+
+    gVCF reference blocks are records whose ALTs are all symbolic "any other allele" markers
+    (``<NON_REF>``, ``<*>``) or, in some callers' output, no ALT at all (``.``), with INFO/END.
+    Blocks and symbolic SV records span to END; everything else spans its REF.
+    """
+    is_block = (bool(alts) and all(a in SYMBOLIC_REF_BLOCK for a in alts)) or (not alts and end_info is not None)
+    end = pos + len(ref) - 1
+    if end_info is not None and (is_block or svtype is not None or any(a.startswith("<") for a in alts)):
+        end = max(end, end_info)
+    return is_block, end
+
+
 def _int_or(text: str, default: int) -> int:
     try:
         return int(text)
@@ -210,10 +224,7 @@ def make_record(
     gt, phased, ps, ad_single, cn, poly = parse_samples(
         fmt, columns, len(alts), gtp, (path, lineno, locus), sample_names
     )
-    is_block = bool(alts) and all(a in SYMBOLIC_REF_BLOCK for a in alts)
-    end = pos + len(ref) - 1
-    if end_info is not None and (is_block or svtype is not None or any(a.startswith("<") for a in alts)):
-        end = max(end, end_info)
+    is_block, end = extent(pos, ref, alts, end_info, svtype)
     return Record(
         line=lineno,
         chrom=canonical_chrom(chrom),
@@ -223,7 +234,7 @@ def make_record(
         filters=filters,
         end=end,
         svtype=svtype,
-        is_block=is_block or (not alts and end_info is not None),
+        is_block=is_block,
         gt=gt,
         phased=phased,
         ps=ps,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from pgx.knowledge.loader import KnowledgeBase
 from pgx.knowledge.schema import Gene, Position
-from pgx.variants import VariantKey, normalize
+from pgx.variants import VariantKey, changed_span, normalize
 
 CHROM_ALIASES = {"MT": "chrM", "M": "chrM", "chrMT": "chrM"}
 
@@ -44,14 +44,27 @@ class Locus:
     window_end: int  # last base an equivalent indel representation may start at
     has_indel: bool
 
-    def touches(self, span: tuple[float, float], is_insertion: bool) -> bool:
-        """Does a variant changing ``span`` alter the sequence this locus defines?"""
-        lo, hi = span
-        if is_insertion:
-            return (self.position <= lo <= self.footprint_end and self.has_indel) or (
-                self.position <= lo < self.footprint_end
-            )
-        return not (hi < self.position or lo > self.footprint_end)
+    def touches(self, key: VariantKey) -> bool:
+        """Does this normalized variant alter the sequence the locus defines?
+
+        Substitutions count only on the defined bases (the reference tool reads nothing else:
+        an SNV inside a long deletion's span does not make the deletion locus undocumented).
+        Insertions and deletions count anywhere in an indel locus's repeat window, because
+        there they change which indel allele the sample carries; at a substitution locus only
+        a deletion of its base, or an insertion inside a multi-base definition, counts.
+        """
+        lo, hi = changed_span(key)
+        pos, ref, alt = key
+        if len(ref) == len(alt):
+            end = self.position if self.has_indel else self.footprint_end
+            return not (hi < self.position or lo > end)
+        if len(alt) > len(ref):
+            after = lo - 0.5  # inserted after this base
+            if self.has_indel:
+                return self.position <= after <= self.window_end
+            return self.position <= after < self.footprint_end
+        end = self.window_end if self.has_indel else self.footprint_end
+        return not (hi < self.position or lo > end)
 
 
 @dataclass

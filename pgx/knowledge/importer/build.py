@@ -33,6 +33,7 @@ from pgx.knowledge.schema import (
     Region,
     ScoreRange,
     Source,
+    StructuralAllele,
     UnphasedPriority,
     VariantFallback,
     VariantSpec,
@@ -366,6 +367,7 @@ class GeneBuilder:
             grch37_region = _region(row["GRCh37Region"])
         return Gene(
             gene=gene,
+            structural_alleles=self.structural(gene, {a.name for a in alleles}) if quirks.copy_number else [],
             chromosome=d["chromosome"],
             strand=strand,
             region=region,
@@ -376,6 +378,21 @@ class GeneBuilder:
             phenotyping=phenotyping,
             quirks=quirks,
         )
+
+    def structural(self, gene: str, defined: set[str]) -> list[StructuralAllele]:
+        """Alleles PyPGx marks as structural (SV) that no position-based definition covers."""
+        out = []
+        for name, facts in S.pypgx_alleles(self.src, gene).items():
+            if facts.get("sv") and name not in defined:
+                out.append(
+                    StructuralAllele(
+                        name=name,
+                        function=_function_label(facts["function"]),
+                        activity_value=_activity(facts["activity"]),
+                        source="PyPGx allele table",
+                    )
+                )
+        return sorted(out, key=lambda a: allele_key(a.name))
 
     def quirks(self, gene: str, ex: dict[str, Any], cur: dict[str, Any], names: set[str]) -> Quirks:
         q: dict[str, Any] = dict(cur.get("quirks", {}))

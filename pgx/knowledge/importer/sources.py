@@ -88,11 +88,15 @@ def _na(value: str | None) -> str | None:
 
 
 def pypgx_alleles(src: SourceTree, gene: str) -> dict[str, dict[str, str | None]]:
-    """Star allele -> {function, activity} from PyPGx's allele table."""
+    """Star allele -> {function, activity, sv} from PyPGx's allele table (sv: "1" when structural)."""
     out: dict[str, dict[str, str | None]] = {}
     for row in _csv(src.pypgx / "allele-table.csv"):
         if row["Gene"] == gene:
-            out[row["StarAllele"]] = {"function": _na(row["Function"]), "activity": _na(row["ActivityScore"])}
+            out[row["StarAllele"]] = {
+                "function": _na(row["Function"]),
+                "activity": _na(row["ActivityScore"]),
+                "sv": "1" if row["SV"].strip().upper() == "TRUE" else None,
+            }
     return out
 
 

@@ -8,19 +8,13 @@ import pytest
 
 from pgx.calling.pipeline import call_vcf
 from pgx.simulate.vcf import GeneSpec, SampleSpec, simulate_vcf_text
-from tests.vcfbuild import Vcf
+from tests.vcfbuild import Vcf, from_simulation
 
 REGION = (42116498, 42155810)
 
 
 def _snvs(kb, dip: str) -> Vcf:  # type: ignore[no-untyped-def]
-    text = simulate_vcf_text(kb, [SampleSpec("S1", [GeneSpec("CYP2D6", dip)])], include_unlisted=False)
-    v = Vcf()
-    for line in text.splitlines():
-        if not line.startswith("#"):
-            c = line.split("\t")
-            v.add(c[0], int(c[1]), c[3], c[4], c[9])
-    return v
+    return from_simulation(kb, "CYP2D6", dip)
 
 
 def _call(v: Vcf, tmp_path: Path, kb):  # type: ignore[no-untyped-def]

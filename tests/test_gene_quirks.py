@@ -5,18 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from pgx.calling.pipeline import call_vcf
-from pgx.simulate.vcf import GeneSpec, SampleSpec, simulate_vcf_text
-from tests.vcfbuild import Vcf
+from tests.vcfbuild import Vcf, from_simulation
 
 
 def _sim(kb, gene: str, dip: str, phased: bool = False) -> Vcf:  # type: ignore[no-untyped-def]
-    text = simulate_vcf_text(kb, [SampleSpec("S1", [GeneSpec(gene, dip)])], phased=phased, include_unlisted=False)
-    v = Vcf()
-    for line in text.splitlines():
-        if not line.startswith("#"):
-            c = line.split("\t")
-            v.add(c[0], int(c[1]), c[3], c[4], c[9])
-    return v
+    return from_simulation(kb, gene, dip, phased)
 
 
 def _set(v: Vcf, pos: int, value: str) -> Vcf:

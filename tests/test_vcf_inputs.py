@@ -14,7 +14,7 @@ from pgx.calling.pipeline import call_vcf
 from pgx.simulate.vcf import GeneSpec, SampleSpec, simulate_vcf_text
 from pgx.variants import normalize
 from pgx.vcf.targets import targets_for
-from tests.vcfbuild import Vcf
+from tests.vcfbuild import Vcf, from_simulation
 
 COHORT = [
     SampleSpec(
@@ -141,14 +141,7 @@ def _all_ref(gene: str, kb, skip: set[int] = frozenset(), base: str | None = Non
 
 
 def _from_diplotype(gene: str, dip: str, kb) -> Vcf:  # type: ignore[no-untyped-def]
-    """The simulated genotype of one diplotype, as editable records."""
-    text = simulate_vcf_text(kb, [SampleSpec("S1", [GeneSpec(gene, dip)])], include_unlisted=False)
-    v = Vcf()
-    for line in text.splitlines():
-        if not line.startswith("#"):
-            c = line.split("\t")
-            v.add(c[0], int(c[1]), c[3], c[4], c[9])
-    return v
+    return from_simulation(kb, gene, dip)
 
 
 def _set(v: Vcf, pos: int, value: str, fmt: str = "GT", filt: str = "PASS") -> Vcf:

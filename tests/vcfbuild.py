@@ -62,3 +62,16 @@ class Vcf:
     def write(self, path: Path) -> Path:
         path.write_text(self.text())
         return path
+
+
+def from_simulation(kb, gene: str, diplotype: str, phased: bool = False) -> Vcf:  # type: ignore[no-untyped-def]
+    """The genotype `pgx simulate` writes for one diplotype, as records a test can edit."""
+    from pgx.simulate.vcf import GeneSpec, SampleSpec, simulate_vcf_text
+
+    text = simulate_vcf_text(kb, [SampleSpec("S1", [GeneSpec(gene, diplotype)])], phased=phased, include_unlisted=False)
+    v = Vcf()
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            c = line.split("\t")
+            v.add(c[0], int(c[1]), c[3], c[4], c[9], fmt=c[8], info=c[7])
+    return v

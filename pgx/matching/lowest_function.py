@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from pgx.matching.compiled import CompiledAllele, CompiledGene
-from pgx.matching.matcher import Prepared, _haplotype, missing_report, not_called
+from pgx.matching.matcher import Prepared, _haplotype, called, not_called
 from pgx.matching.models import DiplotypeMatch, GeneMatch, HaplotypeMatch, Message
 from pgx.vcf.genotypes import GeneGenotype
 
@@ -117,7 +117,6 @@ def _linked_rules(
 
 
 def match_lowest_function(cg: CompiledGene, gg: GeneGenotype, prep: Prepared) -> GeneMatch:
-    missing, gone = missing_report(cg, prep)
     warnings = list(prep.warnings)
     ref = cg.reference
     strands = [prep.s1] if prep.haploid else [prep.s1, prep.s2]
@@ -189,19 +188,8 @@ def match_lowest_function(cg: CompiledGene, gg: GeneGenotype, prep: Prepared) ->
                 f"{'one per strand' if prep.effectively_phased else 'two'}: {', '.join(names)}",
             )
         )
-    return GeneMatch(
-        sample=gg.sample,
-        gene=gg.gene,
-        status="called",
-        diplotypes=(DiplotypeMatch(haplotypes=tuple(haps), score=None),),
-        phased=prep.phased,
-        effectively_phased=prep.effectively_phased,
-        positions_total=len(cg.positions),
-        positions_called=int((~prep.missing).sum()),
-        missing_positions=missing,
-        alleles_not_assessable=gone,
-        variants_found=tuple(names),
-        warnings=tuple(warnings),
+    return called(
+        gg, cg, prep, [DiplotypeMatch(haplotypes=tuple(haps), score=None)], warnings, variants_found=tuple(names)
     )
 
 

@@ -343,12 +343,24 @@ def match_diplotypes(
     best = [to_match(cg, prep, f) for f in fits if keep_all or f[0] == top]
     others = [to_match(cg, prep, f) for f in fits if f[0] != top] if all_matches and not keep_all else []
     warnings.extend(_unassessable_warning(cg, gone))
+    return called(gg, cg, prep, best, warnings, other_matches=tuple(others))
+
+
+def called(
+    gg: GeneGenotype,
+    cg: CompiledGene,
+    prep: Prepared,
+    diplotypes: list[DiplotypeMatch],
+    warnings: list[Message],
+    **extra: object,
+) -> GeneMatch:
+    """A called GeneMatch with the sample's phasing and missing-position report."""
+    missing, gone = missing_report(cg, prep)
     return GeneMatch(
         sample=gg.sample,
         gene=gg.gene,
         status="called",
-        diplotypes=tuple(best),
-        other_matches=tuple(others),
+        diplotypes=tuple(diplotypes),
         phased=prep.phased,
         effectively_phased=prep.effectively_phased,
         positions_total=len(cg.positions),
@@ -356,4 +368,5 @@ def match_diplotypes(
         missing_positions=missing,
         alleles_not_assessable=gone,
         warnings=tuple(warnings),
+        **extra,  # type: ignore[arg-type]
     )

@@ -160,27 +160,26 @@ class GeneBuilder:
         self.exemptions = S.pharmcat_exemptions(src)
 
     def positions(self, definition: dict[str, Any], tier1: set[int]) -> list[Position]:
-        out = []
-        for v in definition["variants"]:
-            lifted = [self.grch37.get((v["position"], v["ref"], alt)) for alt in v["alts"]]
-            found = [x for x in lifted if x]
-            g37 = None
-            if found and all(f[0] == found[0][0] for f in found):
-                g37 = Grch37Locus(position=found[0][0], ref=found[0][1], alts=[f[2] for f in found])
-            ctx = reference_context(v["position"], v["ref"], v["alts"], v.get("chromosomeHgvsName"))
-            out.append(
-                Position(
-                    position=v["position"],
-                    rsid=v.get("rsid"),
-                    ref=v["ref"],
-                    alts=list(v["alts"]),
-                    hgvs=v.get("chromosomeHgvsName"),
-                    grch37=g37,
-                    context=RefContext(start=ctx[0], sequence=ctx[1]) if ctx else None,
-                    tier1=v["position"] in tier1,
-                )
-            )
-        return out
+        return [self.position(v, tier1) for v in definition["variants"]]
+
+    def position(self, v: dict[str, Any], tier1: set[int]) -> Position:
+        """A source variant with its GRCh37 lift (PyPGx) and reference context for indels."""
+        lifted = [self.grch37.get((v["position"], v["ref"], alt)) for alt in v["alts"]]
+        found = [x for x in lifted if x]
+        g37 = None
+        if found and all(f[0] == found[0][0] for f in found):
+            g37 = Grch37Locus(position=found[0][0], ref=found[0][1], alts=[f[2] for f in found])
+        ctx = reference_context(v["position"], v["ref"], v["alts"], v.get("chromosomeHgvsName"))
+        return Position(
+            position=v["position"],
+            rsid=v.get("rsid"),
+            ref=v["ref"],
+            alts=list(v["alts"]),
+            hgvs=v.get("chromosomeHgvsName"),
+            grch37=g37,
+            context=RefContext(start=ctx[0], sequence=ctx[1]) if ctx else None,
+            tier1=v["position"] in tier1,
+        )
 
     def functions(
         self, gene: str, names: list[str]
@@ -405,16 +404,7 @@ class GeneBuilder:
         ]
         # Alleles the source already dropped from its definitions need no entry here.
         q["ignored_alleles"] = [a for a in ex.get("ignoredAlleles", []) if a in names]
-        q["extra_positions"] = [
-            Position(
-                position=v["position"],
-                rsid=v.get("rsid"),
-                ref=v["ref"],
-                alts=list(v["alts"]),
-                hgvs=v.get("chromosomeHgvsName"),
-            )
-            for v in ex.get("extraPositions", [])
-        ]
+        q["extra_positions"] = [self.position(v, set()) for v in ex.get("extraPositions", [])]
         q["unphased_priorities"] = [
             UnphasedPriority(alternatives=list(p["list"]), pick=p["pick"])
             for p in ex.get("unphasedDiplotypePriorities", [])

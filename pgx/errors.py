@@ -73,6 +73,10 @@ class KnowledgeError(LocatedInputError):
     """A knowledge YAML file does not validate against its schema."""
 
 
+class RuleError(LocatedInputError):
+    """A rule file does not validate, or the rule base contradicts itself or the knowledge base."""
+
+
 class ImportSourceError(InputError):
     """A source table for ``pgx knowledge build`` is missing or inconsistent."""
 

@@ -12,7 +12,9 @@ from typing import Any
 
 import yaml
 
-from pgx.errors import KnowledgeError
+from pydantic import BaseModel, ValidationError
+
+from pgx.errors import KnowledgeError, LocatedInputError
 
 _SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -45,7 +47,7 @@ class MarkedDocument:
             elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
                 nxt = node.value[key]
             if nxt is None:
-                break
+                continue  # a path element with no node of its own (e.g. a union tag): try the next one here
             node = best = nxt
         if best is None:
             return (1, 1)
@@ -70,6 +72,21 @@ def load_marked(path: str | Path, text: str | None = None) -> MarkedDocument:
     except yaml.YAMLError as exc:
         raise KnowledgeError(path, f"YAML error: {exc}") from None
     return MarkedDocument(path, data, text)
+
+
+def validate_document(
+    doc: MarkedDocument, model: type[BaseModel], error: type[LocatedInputError] = KnowledgeError
+) -> Any:
+    """Validate parsed YAML; the first error becomes ``error`` at file:line:column, with the field path."""
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [p for p in err["loc"] if isinstance(p, (str, int))]
+        line, col = doc.locate(loc)
+        field = ".".join(str(p) for p in loc) or "(document)"
+        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise error(doc.path, f"{field}: {err['msg']}{more}", line=line, column=col) from None
 
 
 class _Dumper(yaml.SafeDumper):

@@ -31,6 +31,15 @@ app = typer.Typer(
 knowledge_app = typer.Typer(help="Build, validate and export the gene knowledge base.", no_args_is_help=True)
 app.add_typer(knowledge_app, name="knowledge")
 
+
+def _register() -> None:
+    from pgx.cli.report_cmd import graph_app, report
+    from pgx.cli.rules_cmd import rules_app
+
+    app.add_typer(rules_app, name="rules")
+    app.add_typer(graph_app, name="graph")
+    app.command("report")(report)
+
 err = Console(stderr=True, highlight=False)
 
 
@@ -292,6 +301,9 @@ def knowledge_schema(
 
     for p in write_schemas(out):
         err.print(f"wrote {p}")
+
+
+_register()
 
 
 def main() -> None:

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
 
 from pgx.errors import KnowledgeError
-from pgx.knowledge.schema import Gene, Manifest
-from pgx.yamlio import MarkedDocument, load_marked
+from pgx.knowledge.schema import DrugKnowledge, Gene, InteractionKnowledge, Manifest
+from pgx.yamlio import load_marked, validate_document
 
 PACKAGE = "pgx.knowledge_base"
 
@@ -26,6 +25,8 @@ class KnowledgeBase:
     manifest: Manifest
     genes: dict[str, Gene]
     location: str
+    drugs: DrugKnowledge | None = None
+    interactions: InteractionKnowledge | None = None
 
     @property
     def version(self) -> str:
@@ -41,19 +42,6 @@ class KnowledgeBase:
 
     def vcf_genes(self) -> list[Gene]:
         return [g for g in self.genes.values() if g.quirks.calling != "outside_only"]
-
-
-def validate_document(doc: MarkedDocument, model: type[BaseModel]) -> Any:
-    """Validate parsed YAML; the first error becomes a KnowledgeError at file:line:column."""
-    try:
-        return model.model_validate(doc.data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = [p for p in err["loc"] if isinstance(p, (str, int))]
-        line, col = doc.locate(loc)
-        field = ".".join(str(p) for p in loc) or "(document)"
-        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise KnowledgeError(doc.path, f"{field}: {err['msg']}{more}", line=line, column=col) from None
 
 
 def _read_dir(root: Path | importlib.resources.abc.Traversable, label: str) -> KnowledgeBase:
@@ -73,7 +61,13 @@ def _read_dir(root: Path | importlib.resources.abc.Traversable, label: str) -> K
         if gene.gene != name:
             raise KnowledgeError(path, f"file declares gene {gene.gene!r}, expected {name!r}", line=1)
         genes[name] = gene
-    return KnowledgeBase(manifest=manifest, genes=genes, location=label)
+    extras: dict[str, object] = {}
+    for key, filename, model in (("drugs", "drugs.yaml", DrugKnowledge),
+                                 ("interactions", "interactions.yaml", InteractionKnowledge)):
+        f = root / filename
+        if f.is_file():
+            extras[key] = validate_document(load_marked(f"{label}/{filename}", f.read_text("utf-8")), model)
+    return KnowledgeBase(manifest=manifest, genes=genes, location=label, **extras)  # type: ignore[arg-type]
 
 
 @functools.lru_cache(maxsize=4)

@@ -287,3 +287,113 @@ class Manifest(Strict):
     build: Literal["GRCh38"] = "GRCh38"
     sources: list[Source]
     genes: list[str]
+
+
+# ---------------------------------------------------------------------------------- drugs
+
+PathwayRole = Literal[
+    "activation",  # the gene's product forms the active drug (prodrugs: clopidogrel/CYP2C19, codeine/CYP2D6)
+    "clearance_major",  # main route of elimination or inactivation
+    "clearance_minor",
+    "transport",  # uptake or efflux transporter (SLCO1B1, ABCG2)
+    "immune",  # hypersensitivity association (HLA)
+    "target",  # the drug acts on the gene product or its pathway (VKORC1, CFTR, G6PD, RYR1)
+    "other",
+]
+
+
+class Pathway(Strict):
+    gene: str
+    role: PathwayRole
+    source: str | None = Field(None, description="Citation (URL or PMID) for the role")
+
+
+class GuidelineLink(Strict):
+    gene: str
+    cpic_level: str | None = None
+    pharmgkb_level: str | None = None
+    fda_label: str | None = None
+    url: str | None = None
+    pmids: list[str] = Field(default_factory=list)
+
+
+class Drug(Strict):
+    name: str
+    rxnorm: str | None = None
+    atc: list[str] = Field(default_factory=list)
+    classes: list[str] = Field(default_factory=list, description="ATC level-4 classes (first five characters)")
+    indications: list[str] = Field(default_factory=list)
+    pathways: list[Pathway] = Field(default_factory=list)
+    guidelines: list[GuidelineLink] = Field(default_factory=list)
+
+
+class DrugKnowledge(Strict):
+    schema_version: Literal[1] = 1
+    drugs: list[Drug]
+
+    @model_validator(mode="after")
+    def _unique(self) -> DrugKnowledge:
+        names = [d.name for d in self.drugs]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"duplicate drugs: {sorted(dup)}")
+        return self
+
+
+# ------------------------------------------------------------------------- phenoconversion
+
+Strength = Literal["strong", "moderate", "weak"]
+
+
+class Perpetrator(Strict):
+    """A co-medication that inhibits or induces a pharmacogene's product."""
+
+    drug: str
+    gene: str
+    effect: Literal["inhibitor", "inducer"]
+    strength: Strength
+    source: str = Field(description="Id of an entry in `sources`")
+
+
+class ConversionEffect(Strict):
+    """What one kind of perpetrator does to the phenotype the rules see."""
+
+    activity_factor: float | None = Field(None, description="Multiply the activity score (activity-score genes)")
+    set_phenotype: str | None = Field(None, description="Replace the phenotype with this one")
+    steps: int | None = Field(None, description="Move along the gene's phenotype ladder (negative: less function)")
+
+    @model_validator(mode="after")
+    def _one(self) -> ConversionEffect:
+        if sum(x is not None for x in (self.activity_factor, self.set_phenotype, self.steps)) != 1:
+            raise ValueError("give exactly one of activity_factor, set_phenotype, steps")
+        return self
+
+
+class GeneConversion(Strict):
+    gene: str
+    ladder: list[str] = Field(default_factory=list, description="Phenotypes from least to most function")
+    effects: dict[str, ConversionEffect] = Field(
+        description="Keys: '<strength>_<effect>', e.g. strong_inhibitor, moderate_inducer"
+    )
+
+
+class CitedSource(Strict):
+    id: str
+    title: str
+    url: str | None = None
+    version: str | None = None
+
+
+class InteractionKnowledge(Strict):
+    schema_version: Literal[1] = 1
+    sources: list[CitedSource]
+    conversions: list[GeneConversion]
+    perpetrators: list[Perpetrator]
+
+    @model_validator(mode="after")
+    def _sources_known(self) -> InteractionKnowledge:
+        ids = {s.id for s in self.sources}
+        for p in self.perpetrators:
+            if p.source not in ids:
+                raise ValueError(f"perpetrator {p.drug}/{p.gene} cites unknown source {p.source!r}")
+        return self

@@ -1,0 +1,193 @@
+"""The drug–gene graph: drugs, genes, phenotypes, drug classes and indications, with the roles
+that tie them (activation, clearance, transport, inhibition, induction, alternatives).
+
+Built from ``knowledge/`` and the rule base with networkx; used to explain a flag (the
+evidence path from genotype to rule), to find alternatives not affected by the same gene,
+and exported as GraphML/JSON for curators.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+
+import networkx as nx
+
+from pgx.knowledge.loader import KnowledgeBase
+from pgx.rules.loader import RuleBase
+from pgx.rules.patient import PatientState
+from pgx.rules.schema import LookupRule
+
+METABOLISM_ROLES = {"activation", "clearance_major", "clearance_minor"}
+NORMAL = ("normal", "uncertain susceptibility", "favorable")
+
+
+def drug_id(name: str) -> str:
+    return f"drug:{name.lower()}"
+
+
+def gene_id(name: str) -> str:
+    return f"gene:{name}"
+
+
+def phenotype_id(gene: str, phenotype: str) -> str:
+    return f"phenotype:{gene}:{phenotype}"
+
+
+def build_graph(kb: KnowledgeBase, rb: RuleBase | None = None) -> nx.MultiDiGraph:
+    g = nx.MultiDiGraph(name="pgx drug-gene graph", knowledge_version=kb.version,
+                        rules_version=rb.version if rb else "")
+    for gene in kb.genes.values():
+        g.add_node(gene_id(gene.gene), kind="gene", label=gene.gene, chromosome=gene.chromosome)
+        ph = gene.phenotyping
+        phenotypes = {r.phenotype for r in ph.function_pairs} | {r.phenotype for r in ph.score_ranges}
+        phenotypes |= set(ph.haplotype_phenotypes.values())
+        for allele in ph.status_alleles:
+            phenotypes |= {f"{allele} positive", f"{allele} negative"}
+        for p in sorted(phenotypes):
+            g.add_node(phenotype_id(gene.gene, p), kind="phenotype", label=p, gene=gene.gene)
+            g.add_edge(gene_id(gene.gene), phenotype_id(gene.gene, p), key="has_phenotype", relation="has_phenotype")
+    drugs = kb.drugs.drugs if kb.drugs else []
+    for d in drugs:
+        g.add_node(drug_id(d.name), kind="drug", label=d.name, atc=",".join(d.atc), rxnorm=d.rxnorm or "")
+        for c in d.classes:
+            g.add_node(f"class:{c}", kind="class", label=c)
+            g.add_edge(drug_id(d.name), f"class:{c}", key="in_class", relation="in_class")
+        for ind in d.indications:
+            g.add_node(f"indication:{ind}", kind="indication", label=ind)
+            g.add_edge(drug_id(d.name), f"indication:{ind}", key="treats", relation="treats")
+        for p in d.pathways:
+            if gene_id(p.gene) not in g:
+                g.add_node(gene_id(p.gene), kind="gene", label=p.gene, covered=False)
+            relation = ("metabolized_by" if p.role in METABOLISM_ROLES else
+                        "transported_by" if p.role == "transport" else "associated_with")
+            g.add_edge(drug_id(d.name), gene_id(p.gene), key=relation, relation=relation, role=p.role,
+                       source=p.source or "")
+    if kb.interactions is not None:
+        for p in kb.interactions.perpetrators:
+            if drug_id(p.drug) not in g:
+                g.add_node(drug_id(p.drug), kind="drug", label=p.drug, atc="", rxnorm="")
+            relation = "inhibits" if p.effect == "inhibitor" else "induces"
+            g.add_edge(drug_id(p.drug), gene_id(p.gene), key=relation, relation=relation, strength=p.strength,
+                       source=p.source)
+    if rb is not None:
+        for drug in rb.drugs:
+            if drug_id(drug) not in g:
+                g.add_node(drug_id(drug), kind="drug", label=drug, atc="", rxnorm="")
+            for rule in rb.rules_for(drug):
+                for alt in getattr(rule, "alternatives", []):
+                    if drug_id(alt) not in g:
+                        g.add_node(drug_id(alt), kind="drug", label=alt, atc="", rxnorm="")
+                    g.add_edge(drug_id(alt), drug_id(drug), key="alternative_to", relation="alternative_to",
+                               rule=rule.id)
+    return g
+
+
+@functools.lru_cache(maxsize=4)
+def graph_for(kb: KnowledgeBase, rb: RuleBase | None = None) -> nx.MultiDiGraph:
+    return build_graph(kb, rb)
+
+
+def pathways(g: nx.MultiDiGraph, drug: str) -> list[tuple[str, str]]:
+    """(gene, role) pairs of a drug."""
+    out = []
+    for _, target, data in g.out_edges(drug_id(drug), data=True):
+        if data["relation"] in ("metabolized_by", "transported_by", "associated_with"):
+            out.append((g.nodes[target]["label"], data.get("role", "other")))
+    return sorted(out)
+
+
+def is_atypical(phenotype: str | None) -> bool:
+    """A phenotype that could change drug response (anything but normal/uncertain-as-usual)."""
+    if phenotype is None:
+        return False
+    p = phenotype.lower()
+    return not any(p.startswith(n) for n in NORMAL) and p != "indeterminate" and not p.endswith("negative")
+
+
+@dataclass(frozen=True)
+class Affected:
+    drug: str
+    gene: str
+    role: str
+    phenotype: str
+
+
+def affected_drugs(g: nx.MultiDiGraph, patient: PatientState) -> list[Affected]:
+    """Drugs whose pathway genes carry an atypical phenotype in this patient."""
+    out = []
+    for gene, result in patient.genes.items():
+        if not result.called or gene_id(gene) not in g:
+            continue
+        atypical = {o.phenotype for o in result.options if is_atypical(o.phenotype)}
+        atypical |= {f"{a} positive" for o in result.options for a, v in o.allele_status.items() if v}
+        if not atypical:
+            continue
+        for src, _, data in g.in_edges(gene_id(gene), data=True):
+            if data["relation"] in ("metabolized_by", "transported_by", "associated_with"):
+                for p in sorted(atypical):
+                    out.append(Affected(g.nodes[src]["label"], gene, data.get("role", "other"), p))
+    return sorted(out, key=lambda a: (a.drug, a.gene))
+
+
+def alternatives(g: nx.MultiDiGraph, drug: str, patient: PatientState | None = None) -> list[dict[str, str]]:
+    """Drugs in the same class or for the same indication, or named by a rule, that do not depend on a
+    gene with an atypical phenotype in this patient."""
+    if drug_id(drug) not in g:
+        return []
+    groups: dict[str, str] = {}
+    for _, target, data in g.out_edges(drug_id(drug), data=True):
+        if data["relation"] in ("in_class", "treats"):
+            for src, _, d2 in g.in_edges(target, data=True):
+                if d2["relation"] == data["relation"] and src != drug_id(drug):
+                    groups.setdefault(src, f"{data['relation']} {g.nodes[target]['label']}")
+    for src, _, data in g.in_edges(drug_id(drug), data=True):
+        if data["relation"] == "alternative_to":
+            groups[src] = f"named by rule {data.get('rule', '')}"
+    bad_genes = set()
+    if patient is not None:
+        for gene, result in patient.genes.items():
+            if result.called and any(is_atypical(o.phenotype) or any(o.allele_status.values()) for o in result.options):
+                bad_genes.add(gene)
+    out = []
+    for node, why in sorted(groups.items()):
+        genes = {gene for gene, _ in pathways(g, g.nodes[node]["label"])}
+        if genes & bad_genes:
+            continue
+        out.append({"drug": g.nodes[node]["label"], "why": why, "pathway_genes": ", ".join(sorted(genes)) or "none"})
+    return out
+
+
+def evidence_path(g: nx.MultiDiGraph, patient: PatientState, drug: str, rule: LookupRule) -> list[str]:
+    """Genotype -> phenotype -> pathway -> drug -> rule, in words, for each gene of the rule."""
+    steps: list[str] = []
+    roles = dict(pathways(g, drug))
+    for c in rule.condition:
+        result = patient.result(c.gene)
+        opt = result.options[0] if result.called and result.options else None
+        if opt is None:
+            steps.append(f"{c.gene}: no result")
+            continue
+        if opt.diplotype:
+            steps.append(f"{c.gene} {opt.diplotype}")
+        if opt.conversion is not None:
+            steps.append(f"{c.gene} {opt.conversion.genotype_phenotype} (genotype)")
+            steps.append(f"{opt.phenotype} with {', '.join(opt.conversion.perpetrators)} ({opt.conversion.effect})")
+        elif opt.phenotype:
+            steps.append(f"{c.gene} {opt.phenotype}")
+        elif opt.allele_status:
+            steps.append(", ".join(f"{c.gene}{a} {'positive' if v else 'negative'}" for a, v in opt.allele_status.items()))
+        role = roles.get(c.gene)
+        if role:
+            steps.append(f"{c.gene} {role.replace('_', ' ')} of {drug}")
+    steps.append(drug)
+    steps.append(f"rule {rule.id} ({rule.source}: {rule.action.replace('_', ' ')})")
+    return steps
+
+
+def export(g: nx.MultiDiGraph, fmt: str) -> str:
+    if fmt == "graphml":
+        return "\n".join(nx.generate_graphml(g))
+    data = nx.node_link_data(g, edges="edges")
+    return json.dumps(data, indent=2, default=str) + "\n"

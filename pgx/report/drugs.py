@@ -1,0 +1,170 @@
+"""``pgx report``: gene calls -> phenoconversion -> rules -> per-drug flags with their evidence.
+
+The result is a versioned pydantic model (``schemas/drug-report.schema.json``); HTML is a
+rendering of it. Ambiguity travels through: tied diplotypes that lead to different actions
+are shown as separate scenarios, and a gene that was not called makes its drugs "cannot
+assess" rather than "standard".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pgx import __version__
+from pgx.calling.pipeline import call_vcf
+from pgx.errors import UsageError
+from pgx.graph import alternatives as graph_alternatives
+from pgx.graph import evidence_path, graph_for
+from pgx.knowledge.loader import KnowledgeBase, load_knowledge
+from pgx.phenotype.conversion import apply_medications, unconverted_genes
+from pgx.report.models import CallReport, GeneCall, InputFile
+from pgx.rules.engine import LEVEL_ORDER, DrugOutcome, evaluate
+from pgx.rules.loader import RuleBase, load_rules
+from pgx.rules.patient import PatientState, patient_state
+from pgx.rules.schema import LookupRule
+
+REPORT_SCHEMA_VERSION = "1.0"
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Phenoconversion(_Out):
+    gene: str
+    genotype_phenotype: str | None
+    phenotype: str | None
+    activity_score: float | None = None
+    medications: list[str]
+    effect: str
+
+
+class DrugFlag(DrugOutcome):
+    alternatives: list[str] = Field(default_factory=list, description="Named by the rules that fired")
+    class_alternatives: list[dict[str, str]] = Field(
+        default_factory=list, description="Same class/indication, not dependent on an affected gene (drug-gene graph)"
+    )
+    evidence: list[list[str]] = Field(default_factory=list, description="Genotype -> phenotype -> pathway -> drug -> rule")
+    ambiguous: bool = False
+
+
+class SampleReport(_Out):
+    sample: str
+    medications: list[str] = Field(default_factory=list)
+    phenoconversions: list[Phenoconversion] = Field(default_factory=list)
+    medication_warnings: list[str] = Field(default_factory=list)
+    genes: list[GeneCall]
+    drugs: list[DrugFlag]
+
+
+class ReportOptions(_Out):
+    drugs: list[str] | None = None
+    medications: list[str] = Field(default_factory=list)
+    missing_to_ref: bool = False
+
+
+class DrugReport(_Out):
+    schema_version: str = REPORT_SCHEMA_VERSION
+    pgx_version: str
+    knowledge_version: str
+    rules_version: str
+    input: InputFile
+    outside_calls: InputFile | None = None
+    options: ReportOptions
+    samples: list[SampleReport]
+
+
+def _conversions(state: PatientState) -> list[Phenoconversion]:
+    out = []
+    for gene, result in sorted(state.genes.items()):
+        for opt in result.options:
+            if opt.conversion is not None:
+                out.append(Phenoconversion(gene=gene, genotype_phenotype=opt.conversion.genotype_phenotype,
+                                           phenotype=opt.phenotype, activity_score=opt.activity_score,
+                                           medications=list(opt.conversion.perpetrators), effect=opt.conversion.effect))
+                break
+    return out
+
+
+def flag_drug(kb: KnowledgeBase, rb: RuleBase, state: PatientState, outcome: DrugOutcome) -> DrugFlag:
+    g = graph_for(kb, rb)
+    rules = {r.id: r for r in rb.rules_for(outcome.drug) if isinstance(r, LookupRule)}
+    named: list[str] = []
+    evidence: list[list[str]] = []
+    for src in outcome.sources:
+        for sc in src.scenarios:
+            for applied in sc.rules:
+                named.extend(applied.alternatives)
+                rule = rules.get(applied.rule_id)
+                path = evidence_path(g, state, outcome.drug, rule) if rule is not None else []
+                if path and path not in evidence:
+                    evidence.append(path)
+    ambiguous = any(s.status == "ambiguous" for s in outcome.sources)
+    extra = graph_alternatives(g, outcome.drug, state) if outcome.level in ("contraindicated", "change") else []
+    return DrugFlag(**outcome.model_dump(), alternatives=list(dict.fromkeys(named)), class_alternatives=extra,
+                    evidence=evidence, ambiguous=ambiguous)
+
+
+def sample_report(kb: KnowledgeBase, rb: RuleBase, sample: str, calls: list[GeneCall],
+                  medications: list[str], drugs: list[str] | None) -> SampleReport:
+    state = patient_state(sample, calls, medications)
+    converted = apply_medications(kb, state)
+    flags = []
+    for outcome in evaluate(rb, converted, drugs):
+        seen_as = converted
+        if outcome.drug in converted.medications:
+            # A perpetrator's own guideline dosing already reflects its effect on its enzyme:
+            # judge a medication the patient takes without the conversion it causes itself.
+            others = tuple(m for m in state.medications if m != outcome.drug)
+            seen_as = apply_medications(kb, state.model_copy(update={"medications": others}))
+            outcome = evaluate(rb, seen_as, [outcome.drug])[0]
+        flags.append(flag_drug(kb, rb, seen_as, outcome))
+    flags.sort(key=lambda f: (LEVEL_ORDER.index(f.level), f.drug))
+    warnings = [f"{', '.join(meds)} affect {gene}, which was not called: no phenoconversion applied"
+                for gene, meds in unconverted_genes(kb, converted).items()]
+    return SampleReport(
+        sample=sample,
+        medications=list(converted.medications),
+        phenoconversions=_conversions(converted),
+        medication_warnings=warnings,
+        genes=calls,
+        drugs=flags,
+    )
+
+
+def _check_drugs(rb: RuleBase, kb: KnowledgeBase, drugs: list[str] | None) -> list[str] | None:
+    if drugs is None:
+        return None
+    known = set(rb.drugs) | ({d.name for d in kb.drugs.drugs} if kb.drugs else set())
+    names = [d.strip().lower() for d in drugs if d.strip()]
+    unknown = [d for d in names if d not in known]
+    if unknown:
+        raise UsageError(f"unknown drug {unknown[0]!r}", hint="`pgx rules list` shows the drugs with rules")
+    return names
+
+
+def report_from_calls(calls: CallReport, *, medications: list[str] | None = None, drugs: list[str] | None = None,
+                      knowledge: KnowledgeBase | None = None, rules: RuleBase | None = None) -> DrugReport:
+    kb = knowledge or load_knowledge()
+    rb = rules or load_rules()
+    wanted = _check_drugs(rb, kb, drugs)
+    meds = [m.strip().lower() for m in medications or [] if m.strip()]
+    return DrugReport(
+        pgx_version=__version__,
+        knowledge_version=kb.version,
+        rules_version=rb.version,
+        input=calls.input,
+        outside_calls=calls.outside_calls,
+        options=ReportOptions(drugs=wanted, medications=meds, missing_to_ref=calls.options.missing_to_ref),
+        samples=[sample_report(kb, rb, s.sample, s.genes, meds, wanted) for s in calls.samples],
+    )
+
+
+def report_vcf(vcf: str | Path, *, samples: list[str] | None = None, outside_calls: str | Path | None = None,
+               medications: list[str] | None = None, drugs: list[str] | None = None, missing_to_ref: bool = False,
+               knowledge: KnowledgeBase | None = None, rules: RuleBase | None = None) -> DrugReport:
+    kb = knowledge or load_knowledge()
+    calls = call_vcf(vcf, samples=samples, outside_calls=outside_calls, missing_to_ref=missing_to_ref, knowledge=kb)
+    return report_from_calls(calls, medications=medications, drugs=drugs, knowledge=kb, rules=rules)

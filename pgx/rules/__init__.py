@@ -1,0 +1,1 @@
+"""The recommendation rule base: schema, loader, importer, evaluation and curator tools."""

@@ -1,0 +1,193 @@
+"""Evaluate the rule base for one patient and one drug.
+
+Per guideline source, every combination of the patient's candidate diplotypes (ties) is
+tried; in each, the most specific matching rules win (diplotype > allele status > activity
+score > phenotype). If all combinations agree the outcome is definite; if they disagree the
+outcome is ambiguous and each possibility is reported. A gene the rules need but that has
+no result makes the drug "cannot assess" unless a rule covers the untested case.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pgx.rules.loader import RuleBase
+from pgx.rules.patient import GeneOption, PatientState
+from pgx.rules.schema import ACTION_SEVERITY, Citation, GeneCondition, LookupRule, WarfarinDosingRule
+from pgx.rules.warfarin import evaluate_warfarin
+
+FlagLevel = Literal["contraindicated", "change", "caution", "standard", "no_guideline", "cannot_assess"]
+LEVEL_ORDER = ["contraindicated", "change", "caution", "standard", "no_guideline", "cannot_assess"]
+_LEVEL_OF_ACTION = {
+    "contraindicated": "contraindicated",
+    "avoid": "contraindicated",
+    "reduce_dose": "change",
+    "increase_dose": "change",
+    "dose_by_algorithm": "change",
+    "monitor": "caution",
+    "insufficient_evidence": "caution",
+    "standard_dosing": "standard",
+}
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AppliedRule(_Out):
+    rule_id: str
+    source: str
+    action: str
+    dose_factor: float | None = None
+    dose_factor_range: list[float] | None = None
+    strength: str | None = None
+    alternatives: list[str] = Field(default_factory=list)
+    rationale: str
+    citation: Citation
+    details: list[str] = Field(default_factory=list, description="Algorithm steps (warfarin)")
+
+
+class Scenario(_Out):
+    """One combination of the patient's candidate results and what it leads to."""
+
+    genes: dict[str, str]  # gene -> "diplotype (phenotype)" as used
+    rules: list[AppliedRule]
+
+
+class SourceOutcome(_Out):
+    source: str
+    status: Literal["matched", "ambiguous", "no_rule", "cannot_assess"]
+    action: str | None = None  # the action when matched (or the most severe when ambiguous)
+    scenarios: list[Scenario] = Field(default_factory=list)
+    reason: str | None = None
+
+
+class DrugOutcome(_Out):
+    drug: str
+    level: FlagLevel
+    action: str | None = None
+    genes: list[str] = Field(default_factory=list)
+    sources: list[SourceOutcome] = Field(default_factory=list)
+    conflicts: list[str] = Field(default_factory=list, description="Rules of equal specificity that disagree")
+
+
+def _option_label(gene: str, opt: GeneOption) -> str:
+    parts = [p for p in (opt.diplotype, opt.phenotype) if p]
+    if opt.activity_score is not None:
+        parts.append(f"activity score {opt.activity_score:g}")
+    if opt.allele_status:
+        parts.append(", ".join(f"{a} {'positive' if v else 'negative'}" for a, v in sorted(opt.allele_status.items())))
+    label = " ".join(parts[:1]) + (f" ({'; '.join(parts[1:])})" if len(parts) > 1 else "")
+    if opt.conversion is not None:
+        label += f" [converted from {opt.conversion.genotype_phenotype} by {', '.join(opt.conversion.perpetrators)}]"
+    return label or gene
+
+
+def condition_holds(c: GeneCondition, opt: GeneOption | None) -> bool:
+    if c.not_tested:
+        return opt is None
+    if opt is None:
+        return False
+    if c.phenotypes is not None:
+        return opt.phenotype is not None and opt.phenotype.lower() in {p.lower() for p in c.phenotypes}
+    if c.activity_score is not None:
+        s = opt.activity_score
+        return s is not None and (c.activity_score.min is None or s >= c.activity_score.min - 1e-9) and (
+            c.activity_score.max is None or s <= c.activity_score.max + 1e-9)
+    if c.allele_status is not None:
+        return opt.allele_status.get(c.allele_status.allele) == c.allele_status.positive
+    if c.diplotypes is not None:
+        return opt.diplotype is not None and opt.conversion is None and opt.diplotype in c.diplotypes
+    return False
+
+
+def applied(rule: LookupRule) -> AppliedRule:
+    return AppliedRule(rule_id=rule.id, source=rule.source, action=rule.action, dose_factor=rule.dose_factor,
+                       dose_factor_range=rule.dose_factor_range, strength=rule.strength,
+                       alternatives=list(rule.alternatives), rationale=rule.rationale, citation=rule.citation)
+
+
+def _lookup_source(source: str, rules: list[LookupRule], patient: PatientState,
+                   conflicts: list[str]) -> SourceOutcome:
+    genes = sorted({c.gene for r in rules for c in r.condition})
+    results = {g: patient.result(g) for g in genes}
+    choices: list[list[GeneOption | None]] = [list(results[g].options) if results[g].called else [None] for g in genes]
+    scenarios: list[Scenario] = []
+    unmatched_missing: set[str] = set()
+    for combo in itertools.product(*choices):
+        state = dict(zip(genes, combo, strict=True))
+        hits = [r for r in rules if all(condition_holds(c, state.get(c.gene)) for c in r.condition)]
+        if not hits:
+            unmatched_missing |= {g for g, o in state.items() if o is None}
+            continue
+        best = max(r.specificity for r in hits)
+        top = [r for r in hits if r.specificity == best]
+        if len({r.action for r in top}) > 1:
+            conflicts.append(f"{source}: " + " vs ".join(f"{r.id} ({r.action})" for r in top))
+        used = {c.gene for r in top for c in r.condition}
+        labels = {g: (_option_label(g, state[g]) if state[g] is not None else "no result")  # type: ignore[arg-type]
+                  for g in sorted(used)}
+        scenarios.append(Scenario(genes=labels, rules=[applied(r) for r in top]))
+    if not scenarios:
+        if unmatched_missing:
+            why = "; ".join(f"{g} not called ({results[g].reason})" for g in sorted(unmatched_missing))
+            return SourceOutcome(source=source, status="cannot_assess", reason=why)
+        return SourceOutcome(source=source, status="no_rule",
+                             reason="no rule of this guideline covers the patient's result")
+    actions = {r.action for s in scenarios for r in s.rules}
+    worst = min(actions, key=lambda a: ACTION_SEVERITY[a])
+    distinct = {tuple(sorted(r.rule_id for r in s.rules)) for s in scenarios}
+    status = "matched" if len(actions) == 1 else "ambiguous"
+    if status == "matched" and len(distinct) == 1:
+        scenarios = scenarios[:1]
+    return SourceOutcome(source=source, status=status, action=worst, scenarios=scenarios)
+
+
+def evaluate_drug(rb: RuleBase, drug: str, patient: PatientState) -> DrugOutcome:
+    rules = rb.rules_for(drug)
+    if not rules:
+        return DrugOutcome(drug=drug, level="no_guideline")
+    by_source: dict[str, list[LookupRule]] = {}
+    outcomes: list[SourceOutcome] = []
+    conflicts: list[str] = []
+    for rule in rules:
+        if isinstance(rule, WarfarinDosingRule):
+            outcomes.append(evaluate_warfarin(rule, patient))
+        else:
+            by_source.setdefault(rule.source, []).append(rule)
+    for source, rs in by_source.items():
+        outcomes.append(_lookup_source(source, rs, patient, conflicts))
+    genes = sorted({c.gene for r in rules if isinstance(r, LookupRule) for c in r.condition})
+    return DrugOutcome(drug=drug, level=_level(outcomes), action=_summary_action(outcomes), genes=genes,
+                       sources=outcomes, conflicts=conflicts)
+
+
+def _level(outcomes: list[SourceOutcome]) -> FlagLevel:
+    levels = []
+    for o in outcomes:
+        if o.status == "cannot_assess":
+            levels.append("cannot_assess")
+        elif o.status == "no_rule":
+            levels.append("no_guideline")
+        else:
+            level = _LEVEL_OF_ACTION[o.action or "insufficient_evidence"]
+            levels.append("caution" if o.status == "ambiguous" and level == "standard" else level)
+    assessed = [lv for lv in levels if lv not in ("cannot_assess", "no_guideline")]
+    if assessed:
+        return min(assessed, key=LEVEL_ORDER.index)  # type: ignore[return-value]
+    return "cannot_assess" if "cannot_assess" in levels else "no_guideline"
+
+
+def _summary_action(outcomes: list[SourceOutcome]) -> str | None:
+    actions = [o.action for o in outcomes if o.action]
+    return min(actions, key=lambda a: ACTION_SEVERITY[a]) if actions else None
+
+
+def evaluate(rb: RuleBase, patient: PatientState, drugs: list[str] | None = None) -> list[DrugOutcome]:
+    """Outcomes for the given drugs (all drugs of the rule base by default), most severe first."""
+    names = drugs if drugs is not None else rb.drugs
+    out = [evaluate_drug(rb, d, patient) for d in names]
+    return sorted(out, key=lambda o: (LEVEL_ORDER.index(o.level), o.drug))

@@ -1,6 +1,9 @@
 """Evaluate the rule base for one patient and one drug.
 
-Per guideline source, every combination of the patient's candidate diplotypes (ties) is
+Rules of one guideline source are grouped into independent recommendations: rules whose
+genes overlap belong together (CPIC's amitriptyline CYP2D6 x CYP2C19 table is one
+recommendation), rules on disjoint genes are separate ones (DPWG publishes clomipramine
+for CYP2D6 and for CYP2C19 independently, and both apply). Within a group, every combination of the patient's candidate diplotypes (ties) is
 tried; in each, the most specific matching rules win (diplotype > allele status > activity
 score > phenotype). If all combinations agree the outcome is definite; if they disagree the
 outcome is ambiguous and each possibility is reported. A gene the rules need but that has
@@ -59,6 +62,7 @@ class Scenario(_Out):
 
 class SourceOutcome(_Out):
     source: str
+    genes: list[str] = Field(default_factory=list, description="Genes this recommendation is about")
     status: Literal["matched", "ambiguous", "no_rule", "cannot_assess"]
     action: str | None = None  # the action when matched (or the most severe when ambiguous)
     scenarios: list[Scenario] = Field(default_factory=list)
@@ -110,6 +114,17 @@ def applied(rule: LookupRule) -> AppliedRule:
                        alternatives=list(rule.alternatives), rationale=rule.rationale, citation=rule.citation)
 
 
+def rule_groups(rules: list[LookupRule]) -> list[list[LookupRule]]:
+    """Split one drug's lookup rules into independent recommendations: same source, overlapping genes."""
+    groups: list[tuple[str, set[str], list[LookupRule]]] = []
+    for rule in rules:
+        genes = {c.gene for c in rule.condition}
+        joined = [g for g in groups if g[0] == rule.source and g[1] & genes]
+        merged = (rule.source, genes.union(*(g[1] for g in joined)), [r for g in joined for r in g[2]] + [rule])
+        groups = [g for g in groups if not any(g is j for j in joined)] + [merged]
+    return [g[2] for g in sorted(groups, key=lambda g: (g[0], sorted(g[1])))]
+
+
 def _lookup_source(source: str, rules: list[LookupRule], patient: PatientState,
                    conflicts: list[str]) -> SourceOutcome:
     genes = sorted({c.gene for r in rules for c in r.condition})
@@ -134,8 +149,8 @@ def _lookup_source(source: str, rules: list[LookupRule], patient: PatientState,
     if not scenarios:
         if unmatched_missing:
             why = "; ".join(f"{g} not called ({results[g].reason})" for g in sorted(unmatched_missing))
-            return SourceOutcome(source=source, status="cannot_assess", reason=why)
-        return SourceOutcome(source=source, status="no_rule",
+            return SourceOutcome(source=source, genes=genes, status="cannot_assess", reason=why)
+        return SourceOutcome(source=source, genes=genes, status="no_rule",
                              reason="no rule of this guideline covers the patient's result")
     actions = {r.action for s in scenarios for r in s.rules}
     worst = min(actions, key=lambda a: ACTION_SEVERITY[a])
@@ -143,23 +158,23 @@ def _lookup_source(source: str, rules: list[LookupRule], patient: PatientState,
     status = "matched" if len(actions) == 1 else "ambiguous"
     if status == "matched" and len(distinct) == 1:
         scenarios = scenarios[:1]
-    return SourceOutcome(source=source, status=status, action=worst, scenarios=scenarios)
+    return SourceOutcome(source=source, genes=genes, status=status, action=worst, scenarios=scenarios)
 
 
 def evaluate_drug(rb: RuleBase, drug: str, patient: PatientState) -> DrugOutcome:
     rules = rb.rules_for(drug)
     if not rules:
         return DrugOutcome(drug=drug, level="no_guideline")
-    by_source: dict[str, list[LookupRule]] = {}
     outcomes: list[SourceOutcome] = []
     conflicts: list[str] = []
+    lookups: list[LookupRule] = []
     for rule in rules:
         if isinstance(rule, WarfarinDosingRule):
             outcomes.append(evaluate_warfarin(rule, patient))
         else:
-            by_source.setdefault(rule.source, []).append(rule)
-    for source, rs in by_source.items():
-        outcomes.append(_lookup_source(source, rs, patient, conflicts))
+            lookups.append(rule)
+    for group in rule_groups(lookups):
+        outcomes.append(_lookup_source(group[0].source, group, patient, conflicts))
     genes = sorted({c.gene for r in rules if isinstance(r, LookupRule) for c in r.condition})
     return DrugOutcome(drug=drug, level=_level(outcomes), action=_summary_action(outcomes), genes=genes,
                        sources=outcomes, conflicts=conflicts)

@@ -103,6 +103,7 @@ class ConditionMapper:
         self.aliases: dict[str, dict[str, dict[str, Any]]] = curation.get("phenotype_aliases", {}) or {}
         self.prefixes: dict[str, dict[str, dict[str, Any]]] = curation.get("phenotype_prefixes", {}) or {}
         self.not_covered = set(curation.get("not_covered_genes", []))
+        self.likely_sources = set(curation.get("likely_phenotypes_for", []))
 
     def phenotypes(self, gene: Gene) -> set[str]:
         ph = gene.phenotyping
@@ -132,7 +133,7 @@ class ConditionMapper:
             out.append("/".join(a.name for a in pair))
         return out
 
-    def map(self, gene_name: str, phenotype: str, genotype: str) -> list[GeneCondition] | str:
+    def map(self, gene_name: str, phenotype: str, genotype: str, source: str = "CPIC") -> list[GeneCondition] | str:
         """Conditions for one source gene column, or a reason it cannot be mapped."""
         if gene_name in self.not_covered:
             return f"gene {gene_name} is not covered by pgx"
@@ -169,6 +170,9 @@ class ConditionMapper:
             return [GeneCondition(gene=gene_name, diplotypes=dips)]
         known = self._known(gene, phenotype)
         if known:
+            if source in self.likely_sources:
+                likely = {p.lower(): p for p in self.phenotypes(gene) if p.startswith("Likely ")}
+                known += [likely[f"likely {p.lower()}"] for p in known if f"likely {p.lower()}" in likely]
             return [GeneCondition(gene=gene_name, phenotypes=known)]
         return f"{gene_name} phenotype {phenotype!r} matches nothing in the knowledge base"
 
@@ -248,9 +252,9 @@ def dose_fraction(text: str) -> tuple[float | None, list[float] | None]:
     m = re.search(r"(\d+(?:\.\d+)?)\s*times the", t, re.I)
     if m:
         return float(m.group(1)), None
-    m = re.search(r"by (\d+)-fold|(\d+)-fold", t, re.I)
+    m = re.search(r"(?:reduc|lower|decreas)\w*[^.]*?\b(\d+)-fold", t, re.I)
     if m:
-        return round(1 / int(m.group(1) or m.group(2)), 4), None
+        return round(1 / int(m.group(1)), 4), None
     if re.search(r"double the dose", t, re.I):
         return 2.0, None
     return None, None
@@ -375,7 +379,7 @@ class Builder:
     def rule(self, row: SourceRow) -> LookupRule | None:
         conditions: list[GeneCondition] = []
         for gene, pheno, geno in row.genes:
-            mapped = self.mapper.map(gene, pheno, geno)
+            mapped = self.mapper.map(gene, pheno, geno, row.source)
             if isinstance(mapped, str):
                 self.log.unmapped.append((row, mapped))
                 return None
@@ -464,6 +468,10 @@ def build_rules(kb: KnowledgeBase, data: Path, curation: dict[str, Any],
         prov = existing.provenance
         if prov is not None:
             by_drug[row.drug][rule.id] = existing.model_copy(update={"provenance": Provenance(table=prov.table, rows=[*prov.rows, row.row_id])})
+    for drug, rules_by_id in by_drug.items():
+        for rule in reference_rules(kb, list(rules_by_id.values()), curation.get("reference_phenotypes", {})):
+            rules_by_id.setdefault(rule.id, rule)
+    drop_unsafe_alternatives(kb, by_drug)
     files: dict[str, RuleFile] = {}
     warfarin_cite = builder.citations.get(("warfarin", "CYP2C9"), Citation())
     for drug in sorted(set(by_drug) | {"warfarin"}):
@@ -472,6 +480,71 @@ def build_rules(kb: KnowledgeBase, data: Path, curation: dict[str, Any],
             rules.insert(0, _warfarin_rule(curation, warfarin_cite))
         files[drug] = RuleFile(drug=drug, rules=rules)
     return files, builder.log, rows
+
+
+def reference_rules(kb: KnowledgeBase, rules: list[LookupRule],
+                    reference: dict[str, list[str]]) -> list[LookupRule]:
+    """Explicit "no action" rules for a source's reference phenotype.
+
+    DPWG tables list only the phenotypes it assessed; the normal phenotype is the reference the
+    others are compared against, and the guideline means "no action" for it. Writing that as a
+    rule makes the report say "standard dosing (DPWG reference)" instead of "no guideline", and
+    keeps the decision visible and editable in the YAML.
+    """
+    from pgx.rules.engine import rule_groups
+
+    out: list[LookupRule] = []
+    for group in rule_groups(rules):
+        first = group[0]
+        genes = {c.gene for r in group for c in r.condition}
+        names = reference.get(first.source, [])
+        if len(genes) != 1 or not names:
+            continue
+        gene = next(iter(genes))
+        if gene not in kb.genes:
+            continue
+        known = {p.lower(): p for p in ConditionMapper(kb, {}).phenotypes(kb.gene(gene))}
+        covered = {p.lower() for r in group for c in r.condition for p in (c.phenotypes or [])}
+        missing = [known[n.lower()] for n in names if n.lower() in known and n.lower() not in covered]
+        if not missing:
+            continue
+        cond = GeneCondition(gene=gene, phenotypes=missing)
+        out.append(first.model_copy(update={
+            "id": f"{first.drugs[0]}.{first.source.lower()}.{_slug(cond)}",
+            "condition": [cond], "action": "standard_dosing", "dose_factor": None, "dose_factor_range": None,
+            "strength": None, "alternatives": [],
+            "rationale": f"{gene} {missing[0]}: the {first.source} reference phenotype; the guideline lists no action for it.",
+            "provenance": Provenance(table=first.provenance.table if first.provenance else "curation",
+                                     note=f"{first.source} reference phenotype (rules/curation.yaml reference_phenotypes)"),
+        }))
+    return out
+
+
+def drop_unsafe_alternatives(kb: KnowledgeBase, by_drug: dict[str, dict[str, LookupRule]]) -> None:
+    """Remove alternatives that the same genotype would also make contraindicated or avoided.
+
+    Guideline texts name drugs in warnings as well as in advice ("carbamazepine is therefore
+    not an alternative"), so a drug named in the text is only kept as an alternative if, for a
+    patient who meets this rule's condition, no rule of that drug says avoid it.
+    """
+    from pgx.rules.curator import condition_examples
+    from pgx.rules.engine import condition_holds
+
+    for rules_by_id in by_drug.values():
+        for rid, rule in list(rules_by_id.items()):
+            if not rule.alternatives:
+                continue
+            states = condition_examples(kb, rule.condition)
+            keep = []
+            for alt in rule.alternatives:
+                alt_rules = list(by_drug.get(alt, {}).values())
+                flagged = any(r.action in ("contraindicated", "avoid")
+                              and all(condition_holds(c, st.get(c.gene)) for c in r.condition)
+                              for r in alt_rules for st in states)
+                if not flagged:
+                    keep.append(alt)
+            if keep != rule.alternatives:
+                rules_by_id[rid] = rule.model_copy(update={"alternatives": keep})
 
 
 def load_roles(path: Path) -> dict[tuple[str, str], str]:
@@ -514,7 +587,8 @@ def _rule_yaml(rule: LookupRule | WarfarinDosingRule) -> dict[str, Any]:
         if "pmids" in cit:
             cit["pmids"] = FlowList(cit["pmids"])
     if "provenance" in data:
-        data["provenance"] = FlowDict({**data["provenance"], "rows": FlowList(data["provenance"]["rows"])})
+        prov = data["provenance"]
+        data["provenance"] = FlowDict({**prov, "rows": FlowList(prov["rows"])}) if "rows" in prov else FlowDict(prov)
     return data
 
 
@@ -533,7 +607,8 @@ def write_rules(out: Path, files: dict[str, RuleFile], curation: dict[str, Any],
     out.mkdir(parents=True, exist_ok=True)
     wanted = {f"{filename_for(d)}.yaml" for d in files}
     for old in out.glob("*.yaml"):
-        if old.name not in wanted and old.name not in ("manifest.yaml", "curation.yaml"):
+        curated = old.name in ("manifest.yaml", "curation.yaml") or old.name.startswith("overrides")
+        if old.name not in wanted and not curated:
             old.unlink()
     for drug, rf in files.items():
         doc = {"schema_version": rf.schema_version, "drug": rf.drug, "rules": [_rule_yaml(r) for r in rf.rules]}

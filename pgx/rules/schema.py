@@ -93,7 +93,8 @@ class Provenance(Strict):
     """Which source rows a rule was imported from, so coverage can be checked."""
 
     table: str
-    rows: list[str]
+    rows: list[str] = Field(default_factory=list)
+    note: str | None = Field(None, description="Why a rule was added by curation rather than imported from a row")
 
 
 class LookupRule(Strict):

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from pgx.rules.patient import PatientState
 from pgx.rules.schema import WarfarinDosingRule
 
+GENES = ("CYP2C9", "CYP4F2", "VKORC1")
+
 if TYPE_CHECKING:
     from pgx.rules.engine import SourceOutcome
 
@@ -28,7 +30,7 @@ def evaluate_warfarin(rule: WarfarinDosingRule, patient: PatientState) -> Source
     missing = [r for r in (c9, vk) if not r.called]
     if missing:
         why = "; ".join(f"{r.gene} not called ({r.reason})" for r in missing)
-        return SourceOutcome(source=rule.source, status="cannot_assess", reason=why)
+        return SourceOutcome(source=rule.source, genes=list(GENES), status="cannot_assess", reason=why)
     scenarios = []
     for o9 in c9.options:
         for ov in vk.options:
@@ -52,4 +54,5 @@ def evaluate_warfarin(rule: WarfarinDosingRule, patient: PatientState) -> Source
                                   rationale=rule.rationale, citation=rule.citation, details=steps)
             labels = {"CYP2C9": o9.diplotype or "", "VKORC1": ov.phenotype or ov.diplotype or ""}
             scenarios.append(Scenario(genes=labels, rules=[applied]))
-    return SourceOutcome(source=rule.source, status="matched", action="dose_by_algorithm", scenarios=scenarios)
+    return SourceOutcome(source=rule.source, genes=list(GENES), status="matched", action="dose_by_algorithm",
+                         scenarios=scenarios)

@@ -94,6 +94,32 @@ def test(
         raise typer.Exit(1)
 
 
+@rules_app.command("coverage")
+def coverage_cmd(
+    source: Annotated[Path, typer.Option("--source", help="Shared data folder holding pypgx/ and panno/")],
+    path: Annotated[Path | None, typer.Argument(help="Rules folder (default: bundled)")] = None,
+    knowledge: Annotated[Path | None, typer.Option("--knowledge", help="Knowledge folder (default: bundled)")] = None,
+    show: Annotated[bool, typer.Option("--list/--no-list", help="List every row not decided by exactly one rule")] = True,
+) -> None:
+    """How many CPIC/DPWG guideline rows the rule base decides with exactly one rule."""
+    from pgx.rules.coverage import coverage
+    from pgx.rules.importer import SOURCES
+    from pgx.rules.loader import load_rules
+
+    root = path or _bundled_rules_dir()
+    rep = coverage(_knowledge(knowledge), load_rules(str(root)), source)
+    if show:
+        for rc in rep.problems():
+            out.print(f"{rc.row.table} {rc.row.row_id} ({rc.row.source} {rc.row.drug}): {rc.status}: {rc.reason}"
+                      + (f" [{', '.join(rc.rule_ids)}]" if rc.rule_ids else ""), markup=False)
+    for src in SOURCES:
+        c = rep.counts(src)
+        total = sum(c.values())
+        others = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(c.items()) if k != "one_rule")
+        out.print(f"{src}: {c['one_rule']}/{total} rows map to exactly one rule" + (f" ({others})" if others else ""),
+                  markup=False)
+
+
 @rules_app.command("diff")
 def diff(
     old: Annotated[Path, typer.Argument(help="Old rules folder")],

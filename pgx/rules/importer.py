@@ -183,9 +183,9 @@ _DOSE_WORDS = r"(?:starting |initial |maintenance |daily |standard |recommended 
 _ACTIONS: list[tuple[str, re.Pattern[str]]] = [
     ("contraindicated", re.compile(
         r"contra-?indicat|do not (use|prescribe|administer)|should not be (used|prescribed|given)"
-        r"|(is|are) not recommended|must not be", re.I)),
-    ("avoid", re.compile(
-        r"\bavoid\b|\balternative\b|not be used|discontinue|refrain from|select a (different|non)", re.I)),
+        r"|must not be", re.I)),
+    ("avoid", re.compile(  # "not recommended" is CPIC's wording for ineffective as well as unsafe
+        r"(is|are) not recommended|\bavoid\b|\balternative\b|not be used|discontinue|refrain from|select a (different|non)", re.I)),
     ("reduce_dose", re.compile(
         rf"reduc\w* (the )?{_DOSE_WORDS}dose|dose reduction|reduce by|\d+\s*%\s*(reduction|less|lower)|"
         r"\d+\s*%\s*(?:-|to)?\s*\d*\s*%? of (the )?(standard|normal|usual|typical|recommended|initial|starting|original)|"
@@ -457,7 +457,11 @@ def build_rules(kb: KnowledgeBase, data: Path, curation: dict[str, Any],
         rule = builder.rule(row)
         if rule is None:
             continue
-        rule = _apply_overrides(rule, [*curation.get("overrides", []), *curation.get("id_overrides", [])])
+        fixed = _apply_overrides(rule, [*curation.get("overrides", []), *curation.get("id_overrides", [])])
+        if fixed.rationale == rule.rationale and (fixed.action, fixed.dose_factor) != (rule.action, rule.dose_factor):
+            fixed = fixed.model_copy(update={"rationale": rationale(row.drug, row.source, fixed.condition, fixed.action,
+                                                                    fixed.dose_factor, roles)})
+        rule = fixed
         existing = by_drug[row.drug].get(rule.id)
         if existing is None:
             by_drug[row.drug][rule.id] = rule

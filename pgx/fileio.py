@@ -10,6 +10,13 @@ from pathlib import Path
 from pgx.errors import UsageError
 
 
+def _default_mode() -> int:
+    """The mode a plain ``open()`` would give (mkstemp's 0600 would surprise a lab's shared folders)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write ``text`` to a temporary file beside ``path`` and rename it into place."""
     path = Path(path)
@@ -22,6 +29,7 @@ def atomic_write_text(path: str | Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _default_mode())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -39,6 +47,7 @@ def atomic_write_bytes_from(path: str | Path, producer) -> None:  # type: ignore
     os.close(fd)
     try:
         producer(tmp)
+        os.chmod(tmp, _default_mode())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

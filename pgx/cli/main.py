@@ -310,7 +310,10 @@ def main() -> None:
     """Console entry point: run the app, turning every error into one line and an exit code."""
     command = typer.main.get_command(app)
     try:
-        command.main(args=sys.argv[1:], prog_name="pgx", standalone_mode=False)
+        # Outside standalone mode click *returns* the code of a typer.Exit instead of raising it.
+        code = command.main(args=sys.argv[1:], prog_name="pgx", standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except PgxError as exc:
         err.print(f"pgx: error: {exc}", markup=False, soft_wrap=True)
         sys.exit(exc.exit_code)

@@ -12,6 +12,7 @@ from rich.console import Console
 from pgx.errors import UsageError
 
 out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
 graph_app = typer.Typer(help="Query and export the drug-gene graph.", no_args_is_help=True)
 
 
@@ -54,6 +55,8 @@ def report(
                               rules=load_rules(str(rules) if rules else None))
     text = render_html(report_model) if fmt is ReportFormat.html else report_model.model_dump_json(indent=2) + "\n"
     _emit(text, output)
+    for warning in dict.fromkeys(w for s in report_model.samples for w in s.medication_warnings):
+        err.print(f"pgx: warning: {warning}", markup=False, soft_wrap=True)
 
 
 def _patient(vcf: Path | None, sample: str | None, phenotype: list[str] | None, meds: list[str] | None):  # type: ignore[no-untyped-def]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from pgx.errors import UsageError
 from pgx.knowledge.loader import KnowledgeBase
 from pgx.rules.loader import RuleBase
 from pgx.rules.patient import PatientState
@@ -45,9 +46,9 @@ def build_graph(kb: KnowledgeBase, rb: RuleBase | None = None) -> nx.MultiDiGrap
         phenotypes |= set(ph.haplotype_phenotypes.values())
         for allele in ph.status_alleles:
             phenotypes |= {f"{allele} positive", f"{allele} negative"}
-        for p in sorted(phenotypes):
-            g.add_node(phenotype_id(gene.gene, p), kind="phenotype", label=p, gene=gene.gene)
-            g.add_edge(gene_id(gene.gene), phenotype_id(gene.gene, p), key="has_phenotype", relation="has_phenotype")
+        for name in sorted(phenotypes):
+            g.add_node(phenotype_id(gene.gene, name), kind="phenotype", label=name, gene=gene.gene)
+            g.add_edge(gene_id(gene.gene), phenotype_id(gene.gene, name), key="has_phenotype", relation="has_phenotype")
     drugs = kb.drugs.drugs if kb.drugs else []
     for d in drugs:
         g.add_node(drug_id(d.name), kind="drug", label=d.name, atc=",".join(d.atc), rxnorm=d.rxnorm or "")
@@ -65,12 +66,14 @@ def build_graph(kb: KnowledgeBase, rb: RuleBase | None = None) -> nx.MultiDiGrap
             g.add_edge(drug_id(d.name), gene_id(p.gene), key=relation, relation=relation, role=p.role,
                        source=p.source or "")
     if kb.interactions is not None:
-        for p in kb.interactions.perpetrators:
-            if drug_id(p.drug) not in g:
-                g.add_node(drug_id(p.drug), kind="drug", label=p.drug, atc="", rxnorm="")
-            relation = "inhibits" if p.effect == "inhibitor" else "induces"
-            g.add_edge(drug_id(p.drug), gene_id(p.gene), key=relation, relation=relation, strength=p.strength,
-                       source=p.source)
+        for perp in kb.interactions.perpetrators:
+            if drug_id(perp.drug) not in g:
+                g.add_node(drug_id(perp.drug), kind="drug", label=perp.drug, atc="", rxnorm="")
+            if gene_id(perp.gene) not in g:  # a perpetrator's gene pgx does not call (CYP1A2)
+                g.add_node(gene_id(perp.gene), kind="gene", label=perp.gene, covered=False)
+            relation = "inhibits" if perp.effect == "inhibitor" else "induces"
+            g.add_edge(drug_id(perp.drug), gene_id(perp.gene), key=relation, relation=relation, strength=perp.strength,
+                       source=perp.source)
     if rb is not None:
         for drug in rb.drugs:
             if drug_id(drug) not in g:
@@ -120,7 +123,7 @@ def affected_drugs(g: nx.MultiDiGraph, patient: PatientState) -> list[Affected]:
     for gene, result in patient.genes.items():
         if not result.called or gene_id(gene) not in g:
             continue
-        atypical = {o.phenotype for o in result.options if is_atypical(o.phenotype)}
+        atypical = {o.phenotype for o in result.options if o.phenotype is not None and is_atypical(o.phenotype)}
         atypical |= {f"{a} positive" for o in result.options for a, v in o.allele_status.items() if v}
         if not atypical:
             continue
@@ -133,9 +136,9 @@ def affected_drugs(g: nx.MultiDiGraph, patient: PatientState) -> list[Affected]:
 
 def alternatives(g: nx.MultiDiGraph, drug: str, patient: PatientState | None = None) -> list[dict[str, str]]:
     """Drugs in the same class or for the same indication, or named by a rule, that do not depend on a
-    gene with an atypical phenotype in this patient."""
-    if drug_id(drug) not in g:
-        return []
+    gene with an atypical phenotype in this patient. A drug the graph does not know is a UsageError."""
+    if g.nodes.get(drug_id(drug), {}).get("kind") != "drug":
+        raise UsageError(f"unknown drug {drug!r}", hint="give a generic name, e.g. clopidogrel")
     groups: dict[str, str] = {}
     for _, target, data in g.out_edges(drug_id(drug), data=True):
         if data["relation"] in ("in_class", "treats"):
@@ -177,7 +180,8 @@ def evidence_path(g: nx.MultiDiGraph, patient: PatientState, drug: str, rule: Lo
         elif opt.phenotype:
             steps.append(f"{c.gene} {opt.phenotype}")
         elif opt.allele_status:
-            steps.append(", ".join(f"{c.gene}{a} {'positive' if v else 'negative'}" for a, v in opt.allele_status.items()))
+            steps.append(", ".join(f"{c.gene}{a} {'positive' if v else 'negative'}"
+                                   for a, v in opt.allele_status.items()))
         role = roles.get(c.gene)
         if role:
             steps.append(f"{c.gene} {role.replace('_', ' ')} of {drug}")

@@ -23,7 +23,7 @@ def perpetrators_for(kb: KnowledgeBase, medications: tuple[str, ...]) -> dict[st
     out: dict[str, list[Perpetrator]] = {}
     if kb.interactions is None:
         return out
-    meds = set(medications)
+    meds = {m.strip().lower() for m in medications}
     for p in kb.interactions.perpetrators:
         if p.drug in meds:
             out.setdefault(p.gene, []).append(p)
@@ -47,20 +47,29 @@ def _convert(option: GeneOption, effect: ConversionEffect, conv: GeneConversion,
              causes: list[Perpetrator], label: str) -> GeneOption:
     gene = kb.gene(conv.gene) if conv.gene in kb.genes else None
     phenotype, score = option.phenotype, option.activity_score
+    steps = effect.steps
     if effect.activity_factor is not None:
-        if score is None or gene is None:
-            return option
-        score = round(score * effect.activity_factor, 4)
-        phenotype = phenotype_from_score(gene, score)
+        factor = effect.activity_factor
+        if score is None and factor == 0:
+            score = 0.0  # a phenotype given without its score (by hand, by an outside lab): any score x0 is 0
+        if score is not None:
+            if gene is None:
+                return option
+            score = round(score * factor, 4)
+            phenotype = phenotype_from_score(gene, score)
+        else:  # no score to multiply: one rung down (or up), as for the genes without an activity score
+            steps = (factor > 1) - (factor < 1)
     elif effect.set_phenotype is not None:
         phenotype, score = effect.set_phenotype, None
-    elif effect.steps is not None and phenotype is not None:
+    if steps is not None and phenotype is not None:
         base = phenotype
         for q in _QUALIFIERS:
             base = base.replace(q, "")
         if base not in conv.ladder:
             return option
-        i = min(max(conv.ladder.index(base) + effect.steps, 0), len(conv.ladder) - 1)
+        i = min(max(conv.ladder.index(base) + steps, 0), len(conv.ladder) - 1)
+        if conv.ladder[i] == base:  # already at that end of the ladder (or no move): keep the option as it is
+            return option
         phenotype, score = conv.ladder[i], None
     if phenotype == option.phenotype and score == option.activity_score:
         return option
@@ -106,4 +115,13 @@ def unconverted_genes(kb: KnowledgeBase, state: PatientState) -> dict[str, list[
     return out
 
 
-__all__ = ["apply_medications", "perpetrators_for", "unconverted_genes", "GeneResult"]
+def unknown_medications(kb: KnowledgeBase, medications: tuple[str, ...] | list[str]) -> list[str]:
+    """Medications pgx knows nothing about (neither a perpetrator nor a drug of the knowledge base):
+    a misspelt inhibitor would otherwise be ignored without a word. Worth a warning."""
+    known = {p.drug for p in kb.interactions.perpetrators} if kb.interactions is not None else set()
+    known |= {d.name.lower() for d in kb.drugs.drugs} if kb.drugs is not None else set()
+    names = dict.fromkeys(m.strip().lower() for m in medications if m.strip())
+    return [m for m in names if m not in known]
+
+
+__all__ = ["apply_medications", "perpetrators_for", "unconverted_genes", "unknown_medications", "GeneResult"]

@@ -8,6 +8,7 @@ assess" rather than "standard".
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -122,8 +123,9 @@ def sample_report(kb: KnowledgeBase, rb: RuleBase, sample: str, calls: list[Gene
             outcome = evaluate(rb, seen_as, [outcome.drug])[0]
         flags.append(flag_drug(kb, rb, seen_as, outcome))
     flags.sort(key=lambda f: (LEVEL_ORDER.index(f.level), f.drug))
-    warnings = [f"{', '.join(meds)} affect {gene}, which was not called: no phenoconversion applied"
-                for gene, meds in unconverted_genes(kb, converted).items()]
+    warnings = unknown_medications(kb, rb, list(converted.medications))
+    warnings += [f"{', '.join(meds)} affect {gene}, which was not called: no phenoconversion applied"
+                 for gene, meds in unconverted_genes(kb, converted).items()]
     return SampleReport(
         sample=sample,
         medications=list(converted.medications),
@@ -132,6 +134,23 @@ def sample_report(kb: KnowledgeBase, rb: RuleBase, sample: str, calls: list[Gene
         genes=calls,
         drugs=flags,
     )
+
+
+def unknown_medications(kb: KnowledgeBase, rb: RuleBase, medications: list[str]) -> list[str]:
+    """A misspelt inhibitor would silently leave a phenotype unconverted: name every medication
+    pgx does not know, with the closest known name."""
+    known = set(rb.drugs) | ({d.name for d in kb.drugs.drugs} if kb.drugs else set())
+    if kb.interactions is not None:
+        known |= {p.drug for p in kb.interactions.perpetrators}
+    out = []
+    for med in medications:
+        if med in known:
+            continue
+        close = difflib.get_close_matches(med, sorted(known), n=1, cutoff=0.8)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        out.append(f"medication {med!r} is not in pgx's drug or interaction knowledge{hint}: "
+                   "no phenoconversion or interaction was considered for it")
+    return out
 
 
 def _check_drugs(rb: RuleBase, kb: KnowledgeBase, drugs: list[str] | None) -> list[str] | None:

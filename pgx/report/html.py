@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from pgx.report.drugs import DrugReport
+from pgx.report.drugs import DrugFlag, DrugReport
+from pgx.report.models import GeneCall
+from pgx.rules.engine import AppliedRule
 
 LEVELS = {
     "contraindicated": "contraindicated / avoid",
@@ -26,21 +28,33 @@ ACTIONS = {
 }
 
 
-def _dose(obj: object) -> str:
-    factor = getattr(obj, "dose_factor", None)
-    rng = getattr(obj, "dose_factor_range", None)
-    if factor is None and rng is None:
-        sources = getattr(obj, "sources", None) or []
-        for s in sources:
-            for sc in s.scenarios:
-                for r in sc.rules:
-                    if r.dose_factor is not None or r.dose_factor_range:
-                        return _dose(r)
-        return ""
+def _fraction(factor: float | None, rng: list[float] | None) -> str:
     if rng:
         return f" ({rng[0]:.0%}–{rng[1]:.0%} of standard)" if rng[1] <= 1 else f" ({rng[0]:g}–{rng[1]:g}× standard)"
-    assert factor is not None
+    if factor is None:
+        return ""
     return f" ({factor:.0%} of standard)" if factor <= 1 else f" ({factor:g}× standard)"
+
+
+def _dose(obj: AppliedRule | DrugFlag) -> str:
+    """A rule's dose, or for a drug the dose of the first rule (CPIC first) that gives the drug's action.
+
+    Never borrows a dose from a rule with a different action: "avoid (70% of standard)" would
+    read as advice to give 70% when only another guideline's other branch says so.
+    """
+    if isinstance(obj, AppliedRule):
+        return _fraction(obj.dose_factor, obj.dose_factor_range)
+    for s in sorted(obj.sources, key=lambda s: s.source != "CPIC"):
+        for sc in s.scenarios:
+            for r in sc.rules:
+                if r.action == obj.action and (r.dose_factor is not None or r.dose_factor_range):
+                    return _fraction(r.dose_factor, r.dose_factor_range)
+    return ""
+
+
+def _phenotypes(call: GeneCall) -> str:
+    """Alternatives across tied diplotypes read "or"; facts about one result (HLA allele statuses) read ","."""
+    return (" or " if len(call.diplotypes) > 1 else ", ").join(call.phenotypes) or "—"
 
 
 _ENV = Environment(loader=PackageLoader("pgx", "report/templates"), autoescape=True, undefined=StrictUndefined,
@@ -49,4 +63,4 @@ _ENV = Environment(loader=PackageLoader("pgx", "report/templates"), autoescape=T
 
 def render_html(report: DrugReport) -> str:
     template = _ENV.get_template("drug_report.html.j2")
-    return template.render(report=report, levels=LEVELS, actions=ACTIONS, dose=_dose)
+    return template.render(report=report, levels=LEVELS, actions=ACTIONS, dose=_dose, phenotypes=_phenotypes)

@@ -18,7 +18,7 @@ from typing import Literal
 from pgx.knowledge.loader import KnowledgeBase
 from pgx.rules.curator import condition_examples
 from pgx.rules.engine import evaluate_drug
-from pgx.rules.importer import SOURCES, ConditionMapper, SourceRow, read_source_rows
+from pgx.rules.importer import SOURCES, ConditionMapper, SourceRow, imported_rows, read_source_rows
 from pgx.rules.loader import RuleBase
 from pgx.rules.patient import GeneResult, PatientState
 from pgx.rules.schema import LookupRule, WarfarinDosingRule
@@ -58,7 +58,9 @@ def _states(kb: KnowledgeBase, conditions: list, drug_rules: list[LookupRule]) -
     return out
 
 
-def row_coverage(kb: KnowledgeBase, rb: RuleBase, row: SourceRow, mapper: ConditionMapper) -> RowCoverage:
+def row_coverage(kb: KnowledgeBase, rb: RuleBase, row: SourceRow, mapper: ConditionMapper,
+                 imported: bool = True) -> RowCoverage:
+    """How the rule base decides one row; ``imported`` says whether rules were built from it."""
     algorithm = [r for r in rb.rules_for(row.drug) if isinstance(r, WarfarinDosingRule) and r.source == row.source]
     if algorithm:  # the dosing algorithm answers every row of its guideline
         return RowCoverage(row, "one_rule", [algorithm[0].id], ["dose_by_algorithm"])
@@ -90,8 +92,7 @@ def row_coverage(kb: KnowledgeBase, rb: RuleBase, row: SourceRow, mapper: Condit
     rule = next(r for r in lookups if r.id == ids[0])
     prov = rule.provenance
     from_row = prov is not None and prov.table == row.table and row.row_id in prov.rows
-    imported_from_table = any(r.provenance is not None and r.provenance.table == row.table for r in lookups)
-    if not from_row and imported_from_table:
+    if not from_row and imported:
         return RowCoverage(row, "other_rule", ids, actions, reason=f"decided by {ids[0]}, imported from other rows")
     return RowCoverage(row, "one_rule", ids, actions)
 
@@ -99,7 +100,8 @@ def row_coverage(kb: KnowledgeBase, rb: RuleBase, row: SourceRow, mapper: Condit
 def coverage(kb: KnowledgeBase, rb: RuleBase, data: Path) -> CoverageReport:
     mapper = ConditionMapper(kb, _curation(rb))
     rows = [r for r in read_source_rows(data) if r.source in SOURCES]
-    return CoverageReport([row_coverage(kb, rb, r, mapper) for r in rows])
+    chosen = {(r.table, r.row_id) for r in imported_rows(rows)}
+    return CoverageReport([row_coverage(kb, rb, r, mapper, (r.table, r.row_id) in chosen) for r in rows])
 
 
 def _curation(rb: RuleBase) -> dict:

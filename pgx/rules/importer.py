@@ -23,6 +23,7 @@ from pgx.knowledge.loader import KnowledgeBase
 from pgx.knowledge.schema import Gene
 from pgx.naming import allele_key
 from pgx.rules.schema import (
+    ACTION_SEVERITY,
     AlleleStatus,
     Citation,
     GeneCondition,
@@ -188,7 +189,7 @@ _ACTIONS: list[tuple[str, re.Pattern[str]]] = [
         r"(is|are) not recommended|\bavoid\b|\balternative\b|not be used|discontinue|refrain from|select a (different|non)", re.I)),
     ("reduce_dose", re.compile(
         rf"reduc\w* (the )?{_DOSE_WORDS}dose|dose reduction|reduce by|\d+\s*%\s*(reduction|less|lower)|"
-        r"\d+\s*%\s*(?:-|to)?\s*\d*\s*%? of (the )?(standard|normal|usual|typical|recommended|initial|starting|original)|"
+        r"\d+\s*%\s*(?:-|to)?\s*\d*\s*%? of (the )?(lowest )?(standard|normal|usual|typical|recommended|initial|starting|original)|"
         rf"decreas\w* (the )?{_DOSE_WORDS}dose|lower (starting |initial )?dose|drastically reduced|"
         r"reduced (starting |initial )?doses?|start with \d+\s*%|prescribe\s*(≤|<=)\s*\d+\s*mg|"
         r"do not (exceed|give doses exceeding)|maximum (daily )?dose of", re.I)),
@@ -235,7 +236,7 @@ def classify_action(text: str) -> str:
 def dose_fraction(text: str) -> tuple[float | None, list[float] | None]:
     """(fraction of standard dose, [low, high] when a range) stated in a recommendation."""
     t = text.replace("–", "-")
-    m = re.search(r"(\d+)\s*%?\s*(?:-|to)\s*(\d+)\s*% of (?:the )?(?:normal|standard|usual|typical|recommended)", t, re.I)
+    m = re.search(r"(\d+)\s*%?\s*(?:-|to)\s*(\d+)\s*% of (?:the )?(?:lowest )?(?:normal|standard|usual|typical|recommended)", t, re.I)
     if m:
         lo, hi = int(m.group(1)) / 100, int(m.group(2)) / 100
         return None, [lo, hi]
@@ -246,7 +247,7 @@ def dose_fraction(text: str) -> tuple[float | None, list[float] | None]:
         m = re.search(pattern, t, re.I)
         if m:
             return round(1 - int(m.group(1)) / 100, 4), None
-    m = re.search(r"(\d+)\s*% of (?:the )?(?:standard|normal|usual|typical|recommended|initial|starting|original)", t, re.I)
+    m = re.search(r"(\d+)\s*% of (?:the )?(?:lowest )?(?:standard|normal|usual|typical|recommended|initial|starting|original)", t, re.I)
     if m:
         return int(m.group(1)) / 100, None
     m = re.search(r"(\d+(?:\.\d+)?)\s*times the", t, re.I)
@@ -315,7 +316,7 @@ def rationale(drug: str, source: str, conditions: list[GeneCondition], action: s
               roles: dict[tuple[str, str], str]) -> str:
     """pgx's own short wording: the result, why it matters for this drug, what the guideline says."""
     who = " and ".join(describe_condition(c) for c in conditions)
-    why = [m for c in conditions if (m := _mechanism(drug, c, roles.get((drug, c.gene))))]
+    why = list(dict.fromkeys(m for c in conditions if (m := _mechanism(drug, c, roles.get((drug, c.gene))))))
     what = _ACTION_WORDS[action]
     if dose is not None and action == "reduce_dose":
         what += f" (about {dose:.0%} of standard)"
@@ -444,12 +445,23 @@ def _warfarin_rule(curation: dict[str, Any], citation: Citation) -> WarfarinDosi
     )
 
 
+def imported_rows(rows: list[SourceRow]) -> list[SourceRow]:
+    """The rows rules are built from: CPIC from PyPGx's table where it has the drug, else PharmGKB's.
+
+    PyPGx's CPIC table keys CYP2C9 and DPYD by phenotype only; PharmGKB's rows for the same
+    guidelines split Intermediate/Poor by activity score (meloxicam at score 1 halves the dose,
+    at 1.5 it does not). Those score-keyed rows are imported too and win by specificity.
+    """
+    pypgx_drugs = {r.drug for r in rows if r.table == PYPGX_TABLE}
+    return [r for r in rows if r.table == PYPGX_TABLE or r.source == "DPWG" or r.drug not in pypgx_drugs
+            or any(_ACTIVITY.match(geno) for _, _, geno in r.genes)]
+
+
 def build_rules(kb: KnowledgeBase, data: Path, curation: dict[str, Any],
                 roles: dict[tuple[str, str], str]) -> tuple[dict[str, RuleFile], ImportLog, list[SourceRow]]:
     rows = read_source_rows(data)
     builder = Builder(kb, data, curation, roles)
-    pypgx_drugs = {r.drug for r in rows if r.table == PYPGX_TABLE}
-    chosen = [r for r in rows if r.table == PYPGX_TABLE or r.source == "DPWG" or r.drug not in pypgx_drugs]
+    chosen = imported_rows(rows)
     by_drug: dict[str, dict[str, LookupRule]] = defaultdict(dict)
     for row in chosen:
         if row.drug == "warfarin" and row.source == "CPIC":
@@ -475,6 +487,9 @@ def build_rules(kb: KnowledgeBase, data: Path, curation: dict[str, Any],
     for drug, rules_by_id in by_drug.items():
         for rule in reference_rules(kb, list(rules_by_id.values()), curation.get("reference_phenotypes", {})):
             rules_by_id.setdefault(rule.id, rule)
+    for rules_by_id in by_drug.values():
+        for rule in score_dependent_phenotype_rules(kb, list(rules_by_id.values())):
+            rules_by_id[rule.id] = rule
     drop_unsafe_alternatives(kb, by_drug)
     files: dict[str, RuleFile] = {}
     warfarin_cite = builder.citations.get(("warfarin", "CYP2C9"), Citation())
@@ -520,6 +535,45 @@ def reference_rules(kb: KnowledgeBase, rules: list[LookupRule],
             "rationale": f"{gene} {missing[0]}: the {first.source} reference phenotype; the guideline lists no action for it.",
             "provenance": Provenance(table=first.provenance.table if first.provenance else "curation",
                                      note=f"{first.source} reference phenotype (rules/curation.yaml reference_phenotypes)"),
+        }))
+    return out
+
+
+def score_dependent_phenotype_rules(kb: KnowledgeBase, rules: list[LookupRule]) -> list[LookupRule]:
+    """Phenotype rules whose advice the guideline splits by activity score, made safe for a result without a score.
+
+    A VCF call always carries the score, and the score rules win by specificity. A phenotype
+    alone (an outside call, a phenoconverted result) cannot tell meloxicam's score 1 (halve the
+    dose) from 1.5 (standard), so its rule takes the more cautious of the score rules' actions.
+    """
+    from pgx.phenotype.phenotyper import phenotype_from_score
+
+    out: list[LookupRule] = []
+    for rule in rules:
+        if len(rule.condition) != 1 or rule.condition[0].phenotypes is None:
+            continue
+        cond = rule.condition[0]
+        if cond.gene not in kb.genes or kb.gene(cond.gene).phenotyping.method != "activity_score":
+            continue
+        gene = kb.gene(cond.gene)
+        wanted = {p.lower() for p in cond.phenotypes}
+        refined = [r for r in rules if r.source == rule.source and len(r.condition) == 1
+                   and (c := r.condition[0]).gene == cond.gene and c.activity_score is not None
+                   and c.activity_score.min is not None
+                   and phenotype_from_score(gene, c.activity_score.min).lower() in wanted]
+        if not refined or {r.action for r in refined} == {rule.action}:
+            continue
+        worst = min([rule, *refined], key=lambda r: ACTION_SEVERITY[r.action])
+        by_score = "; ".join(f"{describe_condition(r.condition[0]).split(' ', 1)[1]}: {_ACTION_WORDS[r.action]}"
+                             for r in sorted(refined, key=lambda r: r.condition[0].activity_score.min or 0))
+        out.append(rule.model_copy(update={
+            "action": worst.action, "dose_factor": worst.dose_factor, "dose_factor_range": worst.dose_factor_range,
+            "alternatives": worst.alternatives,
+            "rationale": f"{describe_condition(cond)} without an activity score: {rule.source} advice depends on the "
+                         f"score ({by_score}); the more cautious applies.",
+            "provenance": Provenance(table=rule.provenance.table if rule.provenance else "curation",
+                                     rows=rule.provenance.rows if rule.provenance else [],
+                                     note="action from the activity-score rules (a phenotype alone cannot choose)"),
         }))
     return out
 

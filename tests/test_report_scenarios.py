@@ -1,0 +1,125 @@
+"""`pgx report` end to end: simulated VCF (+ outside calls, + co-medications) -> drug flags.
+
+Each scenario in data/report_scenarios.yaml is a clinical answer of the guidelines; the VCF is
+made by `pgx simulate` from the knowledge base, so the path under test is the whole pipeline
+a lab runs: VCF reading, calling, phenotyping, phenoconversion, rules, report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from pgx import __version__
+from pgx.report.drugs import DrugReport
+from pgx.rules.loader import load_rules
+from tests.conftest import DATA, run_pgx
+
+SCENARIOS = yaml.safe_load((DATA / "report_scenarios.yaml").read_text())
+
+
+def make_report(tmp_path: Path, sc: dict[str, Any], fmt: str = "json", sample: str = "P1") -> Path:
+    vcf = tmp_path / "in.vcf"
+    args = ["simulate", "--sample", sample, "-o", str(vcf)]
+    for gene, dip in (sc.get("genes") or {"CYP2C19": "*1/*1"}).items():
+        args += ["-g", gene, "-d", dip]
+    proc = run_pgx(*args)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / f"report.{fmt}"
+    cmd = ["report", str(vcf), "-f", fmt, "-o", str(out)]
+    if sc.get("drug"):
+        cmd += ["--drugs", sc["drug"]]
+    if sc.get("outside"):
+        tsv = tmp_path / "outside.tsv"
+        tsv.write_text("gene\tdiplotype\n" + "".join(f"{g}\t{d}\n" for g, d in sc["outside"].items()))
+        cmd += ["--outside-calls", str(tsv)]
+    if sc.get("meds"):
+        cmd += ["--meds", ",".join(sc["meds"])]
+    proc = run_pgx(*cmd)
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+@pytest.mark.parametrize("sc", SCENARIOS, ids=[s["name"] for s in SCENARIOS])
+def test_scenario(tmp_path: Path, sc: dict[str, Any]) -> None:
+    out = make_report(tmp_path, sc)
+    report = DrugReport.model_validate_json(out.read_text())
+    sample = report.samples[0]
+    [flag] = [d for d in sample.drugs if d.drug == sc["drug"]]
+    assert flag.level == sc["level"]
+    actions = {s.action for s in flag.sources if s.action}
+    assert actions and actions <= set(sc["actions"]), actions
+    cpic = [s for s in flag.sources if s.source == "CPIC" and s.action]
+    assert sc["cpic_action"] in {s.action for s in cpic}
+    assert set(sc.get("alternatives", [])) <= set(flag.alternatives)
+    if "dose_factor" in sc:
+        factors = [r.dose_factor if r.dose_factor is not None else (r.dose_factor_range or [None])[-1]
+                   for s in cpic for scn in s.scenarios for r in scn.rules]
+        assert sc["dose_factor"] in factors, factors
+    text = flag.model_dump_json() + json.dumps([c.model_dump() for c in sample.phenoconversions])
+    for m in sc.get("mentions", []):
+        assert m in text, m
+    # every flag explains itself: a rule, its citation and the evidence path
+    if flag.level not in ("no_guideline", "cannot_assess"):
+        rules = [r for s in flag.sources for scn in s.scenarios for r in scn.rules]
+        assert rules and all(r.citation.url or r.citation.pmids for r in rules)
+        # genotype -> phenotype -> pathway for each gene of the rule, then drug -> rule
+        assert flag.evidence and all(p[-2] == flag.drug and p[-1].startswith("rule ") and len(p) % 3 == 2
+                                     for p in flag.evidence)
+
+
+def test_report_carries_versions_and_input_hash(tmp_path: Path) -> None:
+    out = make_report(tmp_path, SCENARIOS[0])
+    report = DrugReport.model_validate_json(out.read_text())
+    vcf = tmp_path / "in.vcf"
+    assert report.pgx_version == __version__
+    assert report.rules_version == load_rules().version and report.knowledge_version
+    assert report.input.sha256 == hashlib.sha256(vcf.read_bytes()).hexdigest()
+
+
+def test_paroxetine_conversion_is_shown_beside_the_genotype(tmp_path: Path) -> None:
+    sc = next(s for s in SCENARIOS if s.get("meds"))
+    report = DrugReport.model_validate_json(make_report(tmp_path, sc).read_text())
+    [conv] = [c for c in report.samples[0].phenoconversions if c.gene == "CYP2D6"]
+    assert (conv.genotype_phenotype, conv.phenotype, conv.medications) == (
+        "Normal Metabolizer", "Poor Metabolizer", ["paroxetine"])
+    html = make_report(tmp_path, sc, fmt="html").read_text()
+    assert "Normal Metabolizer (genotype) → Poor Metabolizer" in html and "paroxetine" in html
+
+
+def test_all_drugs_by_default_flagged_first(tmp_path: Path) -> None:
+    sc = {"genes": {"CYP2C19": "*2/*2", "TPMT": "*3A/*3A"}}
+    report = DrugReport.model_validate_json(make_report(tmp_path, sc).read_text())
+    drugs = report.samples[0].drugs
+    assert {d.drug for d in drugs} == set(load_rules().drugs)
+    order = ["contraindicated", "change", "caution", "standard", "no_guideline", "cannot_assess"]
+    assert [order.index(d.level) for d in drugs] == sorted(order.index(d.level) for d in drugs)
+    assert {"clopidogrel", "azathioprine", "mercaptopurine", "thioguanine"} <= {
+        d.drug for d in drugs if d.level == "contraindicated"}
+    # a gene the VCF cannot call (HLA-B without outside calls) never reads as standard
+    abacavir = next(d for d in drugs if d.drug == "abacavir")
+    assert abacavir.level == "cannot_assess" and "HLA-B" in abacavir.sources[0].reason  # type: ignore[operator]
+
+
+def test_hostile_sample_name_is_escaped(tmp_path: Path) -> None:
+    name = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    out = make_report(tmp_path, {"genes": {"CYP2C19": "*2/*2"}, "drug": "clopidogrel"}, fmt="html", sample=name)
+    html = out.read_text()
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html or "&lt;script&gt;alert(&quot;x&quot;)" in html
+
+
+def test_unknown_drug_and_sample_are_one_line_errors(tmp_path: Path) -> None:
+    vcf = tmp_path / "in.vcf"
+    assert run_pgx("simulate", "-g", "CYP2C19", "-d", "*1/*2", "-o", str(vcf)).returncode == 0
+    for args, needle in ((["--drugs", "clopidogrel,notadrug"], "notadrug"), (["--sample", "NOPE"], "NOPE")):
+        out = tmp_path / "r.json"
+        proc = run_pgx("report", str(vcf), "-f", "json", "-o", str(out), *args)
+        assert proc.returncode != 0 and needle in proc.stderr
+        assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+        assert not out.exists()

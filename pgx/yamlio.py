@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from pydantic import BaseModel, ValidationError
 
 from pgx.errors import KnowledgeError, LocatedInputError

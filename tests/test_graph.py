@@ -107,13 +107,16 @@ def test_edge_relations_and_roles_use_the_allowed_vocabulary(g: nx.MultiDiGraph)
             assert data["role"] in allowed_roles - METABOLISM_ROLES - {"transport"}, (src, dst, data)
         elif data["relation"] in ("inhibits", "induces"):
             assert data["strength"] in ("strong", "moderate", "weak"), (src, dst, data)
+        elif data["relation"] == "annotated_with":  # a CPIC/PharmGKB-listed pair without a curated role
+            assert not any(k in ("metabolized_by", "transported_by", "associated_with")
+                           for k in g.get_edge_data(src, dst)), (src, dst)
         kinds = (g.nodes[src]["kind"], g.nodes[dst]["kind"])
         expected = {"has_phenotype": ("gene", "phenotype"), "in_class": ("drug", "class"),
                     "treats": ("drug", "indication"), "alternative_to": ("drug", "drug")}.get(data["relation"],
                                                                                               ("drug", "gene"))
         assert kinds == expected, (src, dst, data)
     assert relations == {"has_phenotype", "in_class", "treats", "metabolized_by", "transported_by", "associated_with",
-                         "inhibits", "induces", "alternative_to"}
+                         "inhibits", "induces", "alternative_to", "annotated_with"}
 
 
 @pytest.mark.parametrize("drug", PATHWAY_DRUGS)
@@ -218,7 +221,9 @@ def test_codeine_alternatives_for_a_cyp2d6_poor_metabolizer_exclude_cyp2d6_opioi
     assert "morphine" in names
     assert not names & {"tramadol", "hydrocodone", "oxycodone", "codeine"}
     assert all("CYP2D6" not in a["pathway_genes"] for a in alts)
-    assert names == {n for n in unfiltered if "CYP2D6" not in {gn for gn, _ in pathways(g, n)}}
+    annotated = {g.nodes[s]["label"] for s, _, k in g.in_edges(gene_id("CYP2D6"), keys=True) if k == "annotated_with"}
+    assert "dextromethorphan" in annotated and "dextromethorphan" not in names  # CYP2D6 substrate without a role
+    assert names == {n for n in unfiltered if "CYP2D6" not in {gn for gn, _ in pathways(g, n)} and n not in annotated}
 
 
 @pytest.mark.parametrize(("drug", "gene", "phenotype"), AVOID_CASES, ids=[c[0] for c in AVOID_CASES])
@@ -260,10 +265,11 @@ def test_alternatives_of_an_unknown_drug_is_an_error(g: nx.MultiDiGraph) -> None
 # ----------------------------------------------------------------------------------- evidence path
 
 
-def _paths(g: nx.MultiDiGraph, rb: RuleBase, drug: str, patient: object) -> list[list[str]]:
+def _paths(g: nx.MultiDiGraph, rb: RuleBase, drug: str, patient: object) -> list[list[tuple[str, str]]]:
+    """(kind, text) of each step of each evidence path of the drug's outcome."""
     rules = {r.id: r for r in rb.rules_for(drug) if isinstance(r, LookupRule)}
     outcome = evaluate_drug(rb, drug, patient)  # type: ignore[arg-type]
-    return [evidence_path(g, patient, drug, rules[r.rule_id])  # type: ignore[arg-type]
+    return [[(step.kind, step.text) for step in evidence_path(g, patient, drug, rules[r.rule_id])]  # type: ignore[arg-type]
             for s in outcome.sources for sc in s.scenarios for r in sc.rules]
 
 
@@ -272,11 +278,11 @@ def test_evidence_path_for_clopidogrel_cyp2c19_2_2(g: nx.MultiDiGraph, rb: RuleB
     paths = _paths(g, rb, "clopidogrel", patient)
     assert len(paths) == 2  # CPIC and DPWG
     for path in paths:
-        assert path[:4] == ["CYP2C19 *2/*2", "CYP2C19 Poor Metabolizer", "CYP2C19 activation of clopidogrel",
-                            "clopidogrel"]
-        assert path[4].startswith("rule clopidogrel.") and path[4].endswith(": avoid)")
-        assert len(path) == 5
-    assert {p[4].split()[1].split(".")[1] for p in paths} == {"cpic", "dpwg"}
+        assert [k for k, _ in path] == ["genotype", "phenotype", "pathway", "drug", "rule"]
+        assert [t for _, t in path[:4]] == ["CYP2C19 *2/*2", "CYP2C19 Poor Metabolizer",
+                                            "CYP2C19 turns clopidogrel into its active form", "clopidogrel"]
+        assert path[4][1].startswith("rule clopidogrel.") and path[4][1].endswith(": avoid)")
+    assert {p[4][1].split()[1].split(".")[1] for p in paths} == {"cpic", "dpwg"}
 
 
 def test_evidence_path_shows_the_genotype_phenotype_and_the_converting_drug(g: nx.MultiDiGraph, rb: RuleBase,
@@ -287,15 +293,28 @@ def test_evidence_path_shows_the_genotype_phenotype_and_the_converting_drug(g: n
                                                     activity_scores={"CYP2D6": 2.0}, diplotypes={"CYP2D6": "*1/*1"},
                                                     medications=["paroxetine"]))
     [path, *_] = _paths(g, rb, "codeine", patient)
-    assert path == ["CYP2D6 *1/*1", "CYP2D6 Normal Metabolizer (genotype)",
-                    "Poor Metabolizer with paroxetine (strong inhibitor)", "CYP2D6 activation of codeine", "codeine",
-                    "rule codeine.cpic.cyp2d6-poor-metabolizer (CPIC: avoid)"]
+    assert path == [("genotype", "CYP2D6 *1/*1"), ("phenotype", "CYP2D6 Normal Metabolizer (genotype)"),
+                    ("conversion", "Poor Metabolizer with paroxetine (strong inhibitor)"),
+                    ("pathway", "CYP2D6 turns codeine into its active form"), ("drug", "codeine"),
+                    ("rule", "rule codeine.cpic.cyp2d6-poor-metabolizer (CPIC: avoid)")]
 
 
 def test_evidence_path_for_an_allele_status_gene(g: nx.MultiDiGraph, rb: RuleBase) -> None:
     [path, *_] = _paths(g, rb, "abacavir", from_phenotypes("p", {"HLA-B": "*57:01 positive"}))
-    assert path[0] == "HLA-B*57:01 positive"
-    assert path[1:3] == ["HLA-B immune of abacavir", "abacavir"] and path[3].startswith("rule abacavir.")
+    assert path[:3] == [("phenotype", "HLA-B*57:01 positive"),
+                        ("pathway", "HLA-B alleles mark an immune reaction to abacavir"), ("drug", "abacavir")]
+    assert path[3][0] == "rule" and path[3][1].startswith("rule abacavir.")
+
+
+def test_evidence_path_names_a_gene_without_result(g: nx.MultiDiGraph, rb: RuleBase) -> None:
+    patient = from_phenotypes("p", {"CYP2C19": "Poor Metabolizer"})
+    outcome = evaluate_drug(rb, "amitriptyline", patient)
+    rules = {r.id: r for r in rb.rules_for("amitriptyline") if isinstance(r, LookupRule)}
+    fired = [rules[r.rule_id] for s in outcome.sources for sc in s.scenarios for r in sc.rules
+             if len(rules[r.rule_id].condition) == 2]
+    assert fired
+    steps = evidence_path(g, patient, "amitriptyline", fired[0])
+    assert [s.text for s in steps if s.kind == "no_result"] == ["CYP2D6: no result (CYP2D6 is not in the input)"]
 
 
 # ----------------------------------------------------------------------------------- export
@@ -353,8 +372,6 @@ def test_cli_affected_matches_the_library(g: nx.MultiDiGraph) -> None:
     assert "clopidogrel" in {line.split()[0] for line in lines}
 
 
-@pytest.mark.xfail(strict=True, reason="report_cmd.py prints the columns with a rich Console, which expands the "
-                                       "tabs to spaces: the output is not tab-separated")
 def test_cli_affected_output_is_tab_separated() -> None:
     proc = run_pgx("graph", "affected", "-p", "CYP2C19=Poor Metabolizer")
     assert "clopidogrel\tCYP2C19\tactivation\tPoor Metabolizer" in proc.stdout.splitlines()
@@ -375,8 +392,8 @@ def test_cli_path_from_a_vcf(cyp2c19_pm_vcf: Path) -> None:
     assert len(lines) == 2
     for line in lines:
         steps = line.split(" -> ")
-        assert steps[:4] == ["CYP2C19 *2/*2", "CYP2C19 Poor Metabolizer", "CYP2C19 activation of clopidogrel",
-                             "clopidogrel"]
+        assert steps[:4] == ["CYP2C19 *2/*2", "CYP2C19 Poor Metabolizer",
+                             "CYP2C19 turns clopidogrel into its active form", "clopidogrel"]
         assert steps[4].startswith("rule clopidogrel.") and "avoid" in steps[4]
 
 
@@ -399,20 +416,21 @@ def test_cli_bad_input_is_a_one_line_error(args: tuple[str, ...]) -> None:
     _one_line_error(run_pgx("graph", *args))
 
 
-# Known bugs in pgx/cli/report_cmd.py (not this module's to fix): `pgx graph path` never checks the drug, and
-# `--phenotype` never checks the gene or the phenotype, so these exit 0 and print nothing (or, for an unknown
-# phenotype, list every drug on the gene as affected). strict=True: when fixed, these XPASS and fail, so the
-# marker gets removed.
-@pytest.mark.xfail(strict=True, reason="report_cmd.py: `graph path` accepts an unknown drug, exit 0, no output")
+# Drug, gene and phenotype names given on the command line are checked against the knowledge base.
 def test_cli_path_unknown_drug_is_a_one_line_error() -> None:
     _one_line_error(run_pgx("graph", "path", "notadrug", "-p", "CYP2D6=Poor Metabolizer"))
 
 
-@pytest.mark.xfail(strict=True, reason="report_cmd.py: --phenotype accepts an unknown gene, exit 0, no output")
 def test_cli_unknown_gene_is_a_one_line_error() -> None:
     _one_line_error(run_pgx("graph", "affected", "-p", "NOTAGENE=Poor Metabolizer"))
 
 
-@pytest.mark.xfail(strict=True, reason="report_cmd.py: --phenotype accepts a phenotype the gene does not have")
 def test_cli_unknown_phenotype_is_a_one_line_error() -> None:
     _one_line_error(run_pgx("graph", "affected", "-p", "CYP2D6=Banana"))
+    _one_line_error(run_pgx("graph", "affected", "-p", "HLA-B=*57:01 maybe"))
+
+
+def test_cli_phenotype_names_are_case_insensitive_and_scores_accepted() -> None:
+    by_name = run_pgx("graph", "affected", "-p", "cyp2d6=poor metabolizer")
+    by_score = run_pgx("graph", "affected", "-p", "CYP2D6=0")
+    assert by_name.returncode == 0 and by_name.stdout == by_score.stdout and "codeine\tCYP2D6" in by_name.stdout

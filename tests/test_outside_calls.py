@@ -43,7 +43,7 @@ def test_phenotype_beats_diplotype_for_non_activity_genes(tmp_path: Path, kb) ->
 def test_hla_allele_status_and_mt_rnr1(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
     # the reference tool's headerless layout, applied to every sample
     _, calls = _calls(tmp_path, "HLA-B\t*15:02/*57:01\nHLA-A\t*02:01/*24:02\nMT-RNR1\t1555A>G\n", kb)
-    assert calls["HLA-B"].phenotypes == ["*15:02 positive", "*57:01 positive", "*58:01 negative"]
+    assert calls["HLA-B"].phenotypes == ["*15:02 positive", "*15:11 negative", "*57:01 positive", "*58:01 negative"]
     assert calls["HLA-A"].phenotypes == ["*31:01 negative"]
     assert calls["MT-RNR1"].diplotypes[0].name == "m.1555A>G"
     assert calls["MT-RNR1"].phenotypes == ["increased risk of aminoglycoside-induced hearing loss"]
@@ -63,7 +63,7 @@ def test_outside_only_gene_restricted_by_gene_option(tmp_path: Path, kb) -> None
 
 def test_hla_status_at_higher_resolution_and_unknown_alleles(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
     _, calls = _calls(tmp_path, "gene\tdiplotype\nHLA-B\t*57:01:01/*08:01\nCYP2C19\t*1/*99\n", kb)
-    assert calls["HLA-B"].phenotypes == ["*15:02 negative", "*57:01 positive", "*58:01 negative"]
+    assert calls["HLA-B"].phenotypes == ["*15:02 negative", "*15:11 negative", "*57:01 positive", "*58:01 negative"]
     c19 = calls["CYP2C19"]
     assert c19.phenotypes == ["Indeterminate"]  # never normal for an allele pgx does not know
     assert any(w.code == "outside_unknown_allele" and "*99" in w.message for w in c19.warnings)

@@ -68,9 +68,15 @@ def test_scenario(tmp_path: Path, sc: dict[str, Any]) -> None:
     if flag.level not in ("no_guideline", "cannot_assess"):
         rules = [r for s in flag.sources for scn in s.scenarios for r in scn.rules]
         assert rules and all(r.citation.url or r.citation.pmids for r in rules)
-        # genotype -> phenotype -> pathway for each gene of the rule, then drug -> rule
-        assert flag.evidence and all(p[-2] == flag.drug and p[-1].startswith("rule ") and len(p) % 3 == 2
-                                     for p in flag.evidence)
+        # per gene of the rule: (genotype ->) phenotype (-> converted phenotype) -> pathway; then drug -> rule
+        assert flag.evidence
+        for path in flag.evidence:
+            kinds = [s.kind for s in path]
+            assert kinds[-2:] == ["drug", "rule"] and path[-2].text == flag.drug
+            order = ["genotype", "phenotype", "conversion", "pathway"]
+            for gene in {s.gene for s in path if s.gene}:
+                mine = [order.index(s.kind) for s in path if s.gene == gene and s.kind in order]
+                assert mine == sorted(mine) and "phenotype" in [s.kind for s in path if s.gene == gene]
 
 
 def test_report_carries_versions_and_input_hash(tmp_path: Path) -> None:

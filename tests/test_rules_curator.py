@@ -89,7 +89,8 @@ def test_validate_reports_each_injected_error_with_file_and_line(rules_copy: Pat
 
 def test_validate_names_unknown_gene_and_drug(rules_copy: Path) -> None:
     f = rules_copy / "codeine.yaml"
-    _inject(f, "{gene: CYP2D6, phenotypes: [Ultrarapid Metabolizer]}", "{gene: CYP2D66, phenotypes: [Ultrarapid Metabolizer]}")
+    _inject(f, "{gene: CYP2D6, phenotypes: [Ultrarapid Metabolizer]}",
+            "{gene: CYP2D66, phenotypes: [Ultrarapid Metabolizer]}")
     _inject(f, "    drugs: [codeine]\n", "    drugs: [codeinne]\n")
     proc = run_pgx("rules", "validate", str(rules_copy))
     assert proc.returncode == 2
@@ -141,4 +142,5 @@ def test_diff_lists_changed_rule_and_affected_patients(rules_copy: Path, tmp_pat
     proc = run_pgx("rules", "diff", str(RULES), str(rules_copy), "--vcf", str(vcf))
     assert proc.returncode == 0, proc.stderr
     samples = [ln for ln in proc.stdout.splitlines() if ln.startswith("sample")]
-    assert samples == ["sample   IM: clopidogrel: CPIC=avoid, DPWG=avoid -> CPIC=standard_dosing, DPWG=avoid"], proc.stdout
+    expected = "sample   IM: clopidogrel: CPIC=avoid, DPWG=avoid -> CPIC=standard_dosing, DPWG=avoid"
+    assert samples == [expected], proc.stdout

@@ -63,7 +63,8 @@ def test_every_cpic_and_dpwg_row_maps_to_exactly_one_rule(report) -> None:  # ty
     assert problems == []
     for source, minimum in (("CPIC", 1000), ("DPWG", 165)):
         assert report.counts(source)["one_rule"] >= minimum
-    drugs = {s: {r.row.drug for r in report.rows if r.row.source == s and r.status == "one_rule"} for s in ("CPIC", "DPWG")}
+    drugs = {s: {r.row.drug for r in report.rows if r.row.source == s and r.status == "one_rule"}
+             for s in ("CPIC", "DPWG")}
     assert len(drugs["CPIC"]) >= 70 and len(drugs["DPWG"]) >= 50
 
 

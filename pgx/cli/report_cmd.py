@@ -73,13 +73,53 @@ def _patient(vcf: Path | None, sample: str | None, phenotype: list[str] | None, 
             raise UsageError(f"{vcf} has {len(report.samples)} samples; choose one with --sample")
         s = report.samples[0]
         return kb, apply_medications(kb, patient_state(s.sample, s.genes, _split(meds)))
-    given = {}
+    given: dict[str, str] = {}
+    scores: dict[str, float] = {}
     for item in phenotype or []:
-        if "=" not in item:
-            raise UsageError(f"--phenotype {item!r}: expected GENE=PHENOTYPE, e.g. CYP2C19='Poor Metabolizer'")
-        gene, value = item.split("=", 1)
-        given[gene.strip()] = value.strip()
-    return kb, apply_medications(kb, from_phenotypes("query", given, medications=_split(meds)))
+        gene, value = _phenotype_option(kb, item)
+        if isinstance(value, float):
+            from pgx.phenotype.phenotyper import phenotype_from_score
+
+            scores[gene] = value
+            given[gene] = phenotype_from_score(kb.gene(gene), value)
+        else:
+            given[gene] = value
+    return kb, apply_medications(kb, from_phenotypes("query", given, scores, medications=_split(meds)))
+
+
+def _phenotype_option(kb, item: str) -> tuple[str, str | float]:  # type: ignore[no-untyped-def]
+    """GENE=PHENOTYPE (or GENE=activity score, or HLA-B='*57:01 positive'), checked against the knowledge base."""
+    from pgx.rules.curator import gene_phenotypes
+
+    if "=" not in item:
+        raise UsageError(f"--phenotype {item!r}: expected GENE=PHENOTYPE, e.g. CYP2C19='Poor Metabolizer'")
+    name, value = (part.strip() for part in item.split("=", 1))
+    genes = {g.lower(): g for g in kb.genes}
+    if name.lower() not in genes:
+        raise UsageError(f"--phenotype {item!r}: unknown gene {name!r}", hint="`pgx genes` lists them")
+    gene = kb.gene(genes[name.lower()])
+    ph = gene.phenotyping
+    if ph.method == "activity_score":
+        try:
+            return gene.gene, float(value)
+        except ValueError:
+            pass
+    if ph.method == "allele_status":
+        allele, _, status = value.partition(" ")
+        if allele in ph.status_alleles and status.lower() in ("positive", "negative"):
+            return gene.gene, f"{allele} {status.lower()}"
+        choices = ", ".join(f"'{a} positive'" for a in ph.status_alleles)
+        raise UsageError(f"--phenotype {item!r}: expected an allele status for {gene.gene}: {choices} (or negative)")
+    known = {p.lower(): p for p in gene_phenotypes(gene)}
+    if value.lower() not in known:
+        raise UsageError(f"--phenotype {item!r}: {gene.gene} has no phenotype {value!r}",
+                         hint="one of: " + ", ".join(sorted(known.values())))
+    return gene.gene, known[value.lower()]
+
+
+def _tsv(*columns: object) -> None:
+    """Tab-separated lines for scripts (rich would turn tabs into spaces)."""
+    typer.echo("\t".join(str(c) for c in columns))
 
 
 Vcf = Annotated[Path | None, typer.Option("--vcf", help="Take the patient's results from this VCF")]
@@ -96,7 +136,7 @@ def affected(vcf: Vcf = None, sample: Sample = None, phenotype: Phen = None, med
 
     kb, patient = _patient(vcf, sample, phenotype, meds)
     for a in affected_drugs(graph_for(kb, load_rules()), patient):
-        out.print(f"{a.drug}\t{a.gene}\t{a.role}\t{a.phenotype}", markup=False)
+        _tsv(a.drug, a.gene, a.role, a.phenotype)
 
 
 @graph_app.command("alternatives")
@@ -111,7 +151,7 @@ def alternatives(
 
     kb, patient = _patient(vcf, sample, phenotype, meds)
     for a in alts(graph_for(kb, load_rules()), drug.lower(), patient):
-        out.print(f"{a['drug']}\t{a['why']}\tpathway genes: {a['pathway_genes']}", markup=False)
+        _tsv(a["drug"], a["why"], f"pathway genes: {a['pathway_genes']}")
 
 
 @graph_app.command("path")
@@ -127,6 +167,12 @@ def path(
 
     kb, patient = _patient(vcf, sample, phenotype, meds)
     rb = load_rules()
+    if not rb.rules_for(drug):
+        from pgx.report.drugs import _check_drugs
+
+        _check_drugs(rb, kb, [drug])  # unknown drug: a usage error
+        out.print(f"{drug.lower()}: no guideline rule in the rule base", markup=False)
+        return
     g = graph_for(kb, rb)
     rules = {r.id: r for r in rb.rules_for(drug) if isinstance(r, LookupRule)}
     outcome = evaluate_drug(rb, drug.lower(), patient)
@@ -136,7 +182,8 @@ def path(
         for sc in src.scenarios:
             for r in sc.rules:
                 rule = rules.get(r.rule_id)
-                steps = evidence_path(g, patient, drug.lower(), rule) if rule else [r.rule_id, *r.details]
+                steps = ([s.text for s in evidence_path(g, patient, drug.lower(), rule)] if rule
+                         else [r.rule_id, *r.details])
                 out.print(" -> ".join(steps), markup=False)
 
 

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-
 rules_app = typer.Typer(help="Build, validate, test and diff the recommendation rules.", no_args_is_help=True)
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False, soft_wrap=True)
@@ -99,7 +98,8 @@ def coverage_cmd(
     source: Annotated[Path, typer.Option("--source", help="Shared data folder holding pypgx/ and panno/")],
     path: Annotated[Path | None, typer.Argument(help="Rules folder (default: bundled)")] = None,
     knowledge: Annotated[Path | None, typer.Option("--knowledge", help="Knowledge folder (default: bundled)")] = None,
-    show: Annotated[bool, typer.Option("--list/--no-list", help="List every row not decided by exactly one rule")] = True,
+    show: Annotated[bool, typer.Option("--list/--no-list",
+                                       help="List every row not decided by exactly one rule")] = True,
 ) -> None:
     """How many CPIC/DPWG guideline rows the rule base decides with exactly one rule."""
     from pgx.rules.coverage import coverage

@@ -11,8 +11,10 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass
+from typing import Literal
 
 import networkx as nx
+from pydantic import BaseModel, ConfigDict
 
 from pgx.errors import UsageError
 from pgx.knowledge.loader import KnowledgeBase
@@ -65,6 +67,11 @@ def build_graph(kb: KnowledgeBase, rb: RuleBase | None = None) -> nx.MultiDiGrap
                         "transported_by" if p.role == "transport" else "associated_with")
             g.add_edge(drug_id(d.name), gene_id(p.gene), key=relation, relation=relation, role=p.role,
                        source=p.source or "")
+        curated = {p.gene for p in d.pathways}
+        for link in d.guidelines:  # CPIC/PharmGKB-annotated pairs without a curated role (dextromethorphan/CYP2D6)
+            if link.gene not in curated and gene_id(link.gene) in g:
+                g.add_edge(drug_id(d.name), gene_id(link.gene), key="annotated_with", relation="annotated_with",
+                           cpic_level=link.cpic_level or "", pharmgkb_level=link.pharmgkb_level or "")
     if kb.interactions is not None:
         for perp in kb.interactions.perpetrators:
             if drug_id(perp.drug) not in g:
@@ -156,37 +163,65 @@ def alternatives(g: nx.MultiDiGraph, drug: str, patient: PatientState | None = N
     out = []
     for node, why in sorted(groups.items()):
         genes = {gene for gene, _ in pathways(g, g.nodes[node]["label"])}
-        if genes & bad_genes:
+        annotated = {g.nodes[t]["label"] for _, t, d in g.out_edges(node, data=True)
+                     if d["relation"] == "annotated_with"}
+        if (genes | annotated) & bad_genes:
             continue
         out.append({"drug": g.nodes[node]["label"], "why": why, "pathway_genes": ", ".join(sorted(genes)) or "none"})
     return out
 
 
-def evidence_path(g: nx.MultiDiGraph, patient: PatientState, drug: str, rule: LookupRule) -> list[str]:
-    """Genotype -> phenotype -> pathway -> drug -> rule, in words, for each gene of the rule."""
-    steps: list[str] = []
+class EvidenceStep(BaseModel):
+    """One link of the chain that explains a flag; ``kind`` lets a reader (or a test) follow it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["genotype", "phenotype", "conversion", "pathway", "drug", "rule", "no_result"]
+    gene: str | None = None
+    text: str
+
+
+_ROLE_WORDS = {
+    "activation": "{gene} turns {drug} into its active form",
+    "clearance_major": "{gene} is the main route that clears {drug}",
+    "clearance_minor": "{gene} is a minor route that clears {drug}",
+    "transport": "{gene} transports {drug}",
+    "immune": "{gene} alleles mark an immune reaction to {drug}",
+    "target": "{gene} is on the pathway {drug} acts on",
+}
+
+
+def evidence_path(g: nx.MultiDiGraph, patient: PatientState, drug: str, rule: LookupRule) -> list[EvidenceStep]:
+    """Genotype -> phenotype (-> converted phenotype) -> pathway for each gene of the rule, then drug -> rule."""
+    steps: list[EvidenceStep] = []
     roles = dict(pathways(g, drug))
     for c in rule.condition:
-        result = patient.result(c.gene)
+        gene = c.gene
+        result = patient.result(gene)
         opt = result.options[0] if result.called and result.options else None
         if opt is None:
-            steps.append(f"{c.gene}: no result")
+            steps.append(EvidenceStep(kind="no_result", gene=gene, text=f"{gene}: no result ({result.reason})"))
             continue
         if opt.diplotype:
-            steps.append(f"{c.gene} {opt.diplotype}")
+            steps.append(EvidenceStep(kind="genotype", gene=gene, text=f"{gene} {opt.diplotype}"))
         if opt.conversion is not None:
-            steps.append(f"{c.gene} {opt.conversion.genotype_phenotype} (genotype)")
-            steps.append(f"{opt.phenotype} with {', '.join(opt.conversion.perpetrators)} ({opt.conversion.effect})")
+            steps.append(EvidenceStep(kind="phenotype", gene=gene,
+                                      text=f"{gene} {opt.conversion.genotype_phenotype} (genotype)"))
+            steps.append(EvidenceStep(kind="conversion", gene=gene, text=f"{opt.phenotype} with "
+                                      f"{', '.join(opt.conversion.perpetrators)} ({opt.conversion.effect})"))
+        elif c.allele_status is not None:
+            a = c.allele_status.allele
+            status = opt.allele_status.get(a)
+            word = "not typed" if status is None else "positive" if status else "negative"
+            steps.append(EvidenceStep(kind="phenotype", gene=gene, text=f"{gene}{a} {word}"))
         elif opt.phenotype:
-            steps.append(f"{c.gene} {opt.phenotype}")
-        elif opt.allele_status:
-            steps.append(", ".join(f"{c.gene}{a} {'positive' if v else 'negative'}"
-                                   for a, v in opt.allele_status.items()))
-        role = roles.get(c.gene)
+            steps.append(EvidenceStep(kind="phenotype", gene=gene, text=f"{gene} {opt.phenotype}"))
+        role = roles.get(gene)
         if role:
-            steps.append(f"{c.gene} {role.replace('_', ' ')} of {drug}")
-    steps.append(drug)
-    steps.append(f"rule {rule.id} ({rule.source}: {rule.action.replace('_', ' ')})")
+            words = _ROLE_WORDS.get(role, "{gene} " + role.replace("_", " ") + " of {drug}")
+            steps.append(EvidenceStep(kind="pathway", gene=gene, text=words.format(gene=gene, drug=drug)))
+    steps.append(EvidenceStep(kind="drug", text=drug))
+    steps.append(EvidenceStep(kind="rule", text=f"rule {rule.id} ({rule.source}: {rule.action.replace('_', ' ')})"))
     return steps
 
 

@@ -10,8 +10,6 @@ import functools
 import importlib.resources
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
 
 from pgx.errors import KnowledgeError
 from pgx.knowledge.schema import DrugKnowledge, Gene, InteractionKnowledge, Manifest

@@ -369,9 +369,22 @@ class ConversionEffect(Strict):
         return self
 
 
+class ScoreBand(Strict):
+    """Upper edge of a phenotype band for converted (non-grid) activity scores."""
+
+    max: float | None = Field(description="Upper edge; null = no upper limit")
+    inclusive: bool = True
+    phenotype: str
+
+
 class GeneConversion(Strict):
     gene: str
     ladder: list[str] = Field(default_factory=list, description="Phenotypes from least to most function")
+    score_bands: list[ScoreBand] = Field(
+        default_factory=list,
+        description="Continuous bands for scores a multiplied score can take between the genotype grid's "
+                    "ranges (first band whose edge holds the score wins); empty = the gene's score ranges",
+    )
     effects: dict[str, ConversionEffect] = Field(
         description="Keys: '<strength>_<effect>', e.g. strong_inhibitor, moderate_inducer"
     )

@@ -43,6 +43,13 @@ def _dominant(perps: list[Perpetrator], conv: GeneConversion) -> tuple[Conversio
     return None
 
 
+def _banded(conv: GeneConversion, score: float) -> str | None:
+    for band in conv.score_bands:
+        if band.max is None or score < band.max - 1e-9 or (band.inclusive and abs(score - band.max) <= 1e-9):
+            return band.phenotype
+    return None
+
+
 def _convert(option: GeneOption, effect: ConversionEffect, conv: GeneConversion, kb: KnowledgeBase,
              causes: list[Perpetrator], label: str) -> GeneOption:
     gene = kb.gene(conv.gene) if conv.gene in kb.genes else None
@@ -56,7 +63,7 @@ def _convert(option: GeneOption, effect: ConversionEffect, conv: GeneConversion,
             if gene is None:
                 return option
             score = round(score * factor, 4)
-            phenotype = phenotype_from_score(gene, score)
+            phenotype = _banded(conv, score) or phenotype_from_score(gene, score)
         else:  # no score to multiply: one rung down (or up), as for the genes without an activity score
             steps = (factor > 1) - (factor < 1)
     elif effect.set_phenotype is not None:
@@ -115,13 +122,4 @@ def unconverted_genes(kb: KnowledgeBase, state: PatientState) -> dict[str, list[
     return out
 
 
-def unknown_medications(kb: KnowledgeBase, medications: tuple[str, ...] | list[str]) -> list[str]:
-    """Medications pgx knows nothing about (neither a perpetrator nor a drug of the knowledge base):
-    a misspelt inhibitor would otherwise be ignored without a word. Worth a warning."""
-    known = {p.drug for p in kb.interactions.perpetrators} if kb.interactions is not None else set()
-    known |= {d.name.lower() for d in kb.drugs.drugs} if kb.drugs is not None else set()
-    names = dict.fromkeys(m.strip().lower() for m in medications if m.strip())
-    return [m for m in names if m not in known]
-
-
-__all__ = ["apply_medications", "perpetrators_for", "unconverted_genes", "unknown_medications", "GeneResult"]
+__all__ = ["apply_medications", "perpetrators_for", "unconverted_genes", "GeneResult"]

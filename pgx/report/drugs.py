@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from pgx import __version__
 from pgx.calling.pipeline import call_vcf
 from pgx.errors import UsageError
+from pgx.graph import EvidenceStep, evidence_path, graph_for
 from pgx.graph import alternatives as graph_alternatives
-from pgx.graph import evidence_path, graph_for
 from pgx.knowledge.loader import KnowledgeBase, load_knowledge
 from pgx.phenotype.conversion import apply_medications, unconverted_genes
 from pgx.report.models import CallReport, GeneCall, InputFile
@@ -47,7 +47,8 @@ class DrugFlag(DrugOutcome):
     class_alternatives: list[dict[str, str]] = Field(
         default_factory=list, description="Same class/indication, not dependent on an affected gene (drug-gene graph)"
     )
-    evidence: list[list[str]] = Field(default_factory=list, description="Genotype -> phenotype -> pathway -> drug -> rule")
+    evidence: list[list[EvidenceStep]] = Field(
+        default_factory=list, description="Genotype -> phenotype (-> converted phenotype) -> pathway -> drug -> rule")
     ambiguous: bool = False
 
 
@@ -93,7 +94,7 @@ def flag_drug(kb: KnowledgeBase, rb: RuleBase, state: PatientState, outcome: Dru
     g = graph_for(kb, rb)
     rules = {r.id: r for r in rb.rules_for(outcome.drug) if isinstance(r, LookupRule)}
     named: list[str] = []
-    evidence: list[list[str]] = []
+    evidence: list[list[EvidenceStep]] = []
     for src in outcome.sources:
         for sc in src.scenarios:
             for applied in sc.rules:

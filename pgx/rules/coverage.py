@@ -88,7 +88,8 @@ def row_coverage(kb: KnowledgeBase, rb: RuleBase, row: SourceRow, mapper: Condit
     ids = sorted(fired)
     actions = [fired[i] for i in ids]
     if len(ids) > 1:
-        return RowCoverage(row, "several_rules", ids, actions, reason="different rules decide different patients of this row")
+        return RowCoverage(row, "several_rules", ids, actions,
+                           reason="different rules decide different patients of this row")
     rule = next(r for r in lookups if r.id == ids[0])
     prov = rule.provenance
     from_row = prov is not None and prov.table == row.table and row.row_id in prov.rows

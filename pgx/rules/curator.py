@@ -210,7 +210,8 @@ def validate_folder(kb: KnowledgeBase, root: Path) -> Report:
                     if bad is not None:
                         message, fld = bad
                         loc = doc.locate(["rules", i, "condition", j, fld] if fld else ["rules", i, "condition", j])
-                        rep.problems.append(Problem(label, *loc, message, hint="names come from knowledge/genes/*.yaml"))
+                        rep.problems.append(Problem(label, *loc, message,
+                                                    hint="names come from knowledge/genes/*.yaml"))
         position = {r.id: k for k, r in enumerate(rf.rules)}
         checkable = [r for r in lookup if all(_check_condition(kb, c) is None for c in r.condition)]
         for a, b, state in conflicts(kb, checkable):
@@ -342,7 +343,8 @@ def action_changes(kb: KnowledgeBase, old: RuleBase, new: RuleBase, drugs: Itera
     return out
 
 
-def sample_changes(old: RuleBase, new: RuleBase, states: list[PatientState], drugs: Iterable[str]) -> list[ActionChange]:
+def sample_changes(old: RuleBase, new: RuleBase, states: list[PatientState],
+                   drugs: Iterable[str]) -> list[ActionChange]:
     out = []
     for state in states:
         for drug in sorted(set(drugs)):

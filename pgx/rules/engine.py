@@ -3,7 +3,8 @@
 Rules of one guideline source are grouped into independent recommendations: rules whose
 genes overlap belong together (CPIC's amitriptyline CYP2D6 x CYP2C19 table is one
 recommendation), rules on disjoint genes are separate ones (DPWG publishes clomipramine
-for CYP2D6 and for CYP2C19 independently, and both apply). Within a group, every combination of the patient's candidate diplotypes (ties) is
+for CYP2D6 and for CYP2C19 independently, and both apply). Within a group, every combination
+of the patient's candidate diplotypes (ties) is
 tried; in each, the most specific matching rules win (diplotype > allele status > activity
 score > phenotype). If all combinations agree the outcome is definite; if they disagree the
 outcome is ambiguous and each possibility is reported. A gene the rules need but that has
@@ -192,7 +193,7 @@ def _level(outcomes: list[SourceOutcome]) -> FlagLevel:
             levels.append("caution" if o.status == "ambiguous" and level == "standard" else level)
     assessed = [lv for lv in levels if lv not in ("cannot_assess", "no_guideline")]
     if assessed:
-        return min(assessed, key=LEVEL_ORDER.index)  # type: ignore[return-value]
+        return min(assessed, key=LEVEL_ORDER.index)  # type: ignore[arg-type,return-value]
     return "cannot_assess" if "cannot_assess" in levels else "no_guideline"
 
 

@@ -142,7 +142,8 @@ class ConditionMapper:
             return [GeneCondition(gene=gene_name, not_tested=True)]
         hla = _HLA.findall(phenotype)
         if hla:
-            return [GeneCondition(gene=g.upper(), allele_status=AlleleStatus(allele=f"*{a}", positive=s.lower() == "positive"))
+            return [GeneCondition(gene=g.upper(),
+                                  allele_status=AlleleStatus(allele=f"*{a}", positive=s.lower() == "positive"))
                     for g, a, s in hla]
         if gene_name not in self.kb.genes:
             return f"gene {gene_name} is not in the knowledge base"
@@ -186,10 +187,12 @@ _ACTIONS: list[tuple[str, re.Pattern[str]]] = [
         r"contra-?indicat|do not (use|prescribe|administer)|should not be (used|prescribed|given)"
         r"|must not be", re.I)),
     ("avoid", re.compile(  # "not recommended" is CPIC's wording for ineffective as well as unsafe
-        r"(is|are) not recommended|\bavoid\b|\balternative\b|not be used|discontinue|refrain from|select a (different|non)", re.I)),
+        r"(is|are) not recommended|\bavoid\b|\balternative\b|not be used|discontinue|refrain from|"
+        r"select a (different|non)", re.I)),
     ("reduce_dose", re.compile(
         rf"reduc\w* (the )?{_DOSE_WORDS}dose|dose reduction|reduce by|\d+\s*%\s*(reduction|less|lower)|"
-        r"\d+\s*%\s*(?:-|to)?\s*\d*\s*%? of (the )?(lowest )?(standard|normal|usual|typical|recommended|initial|starting|original)|"
+        r"\d+\s*%\s*(?:-|to)?\s*\d*\s*%? of (the )?(lowest )?"
+        r"(standard|normal|usual|typical|recommended|initial|starting|original)|"
         rf"decreas\w* (the )?{_DOSE_WORDS}dose|lower (starting |initial )?dose|drastically reduced|"
         r"reduced (starting |initial )?doses?|start with \d+\s*%|prescribe\s*(≤|<=)\s*\d+\s*mg|"
         r"do not (exceed|give doses exceeding)|maximum (daily )?dose of", re.I)),
@@ -197,11 +200,14 @@ _ACTIONS: list[tuple[str, re.Pattern[str]]] = [
         rf"increase (the )?{_DOSE_WORDS}dose|higher (starting |target |initial )?dose|\d+(\.\d+)?\s*(times|x) the|"
         r"\d+(\.\d+)?\s*x higher|\d+-fold higher|double the dose|titrat\w* to a higher", re.I)),
     ("standard_dosing", re.compile(
-        r"standard (starting |daily |starting daily )?dos|label[- ]recommended|normal (starting )?dose|recommended (starting|standard) dose|"
+        r"standard (starting |daily |starting daily )?dos|label[- ]recommended|normal (starting )?dose|"
+        r"recommended (starting|standard) dose|"
         r"no (action|adjustment|dose adjustment|change|indication to change)|typical (initial|dosing|dose)|"
-        r"desired starting dose|usual dose|per standard|(use|initiate) [\w/ -]*(per|at|with) (the )?(standard|recommended)|"
+        r"desired starting dose|usual dose|per standard|"
+        r"(use|initiate) [\w/ -]*(per|at|with) (the )?(standard|recommended)|"
         r"according to the (product )?label|standard of care dosing|no reason to|"
-        r"without an increase in the (incidence of )?side effects|negligible effect|no (significant )?effect on", re.I)),
+        r"without an increase in the (incidence of )?side effects|negligible effect|"
+        r"no (significant )?effect on", re.I)),
     ("monitor", re.compile(r"\bmonitor|therapeutic drug monitoring|\bTDM\b|be alert to", re.I)),
     ("insufficient_evidence", re.compile(
         r"insufficient|no (data|evidence)|no recommendation|cannot be (made|given)|could not be assigned", re.I)),
@@ -236,7 +242,8 @@ def classify_action(text: str) -> str:
 def dose_fraction(text: str) -> tuple[float | None, list[float] | None]:
     """(fraction of standard dose, [low, high] when a range) stated in a recommendation."""
     t = text.replace("–", "-")
-    m = re.search(r"(\d+)\s*%?\s*(?:-|to)\s*(\d+)\s*% of (?:the )?(?:lowest )?(?:normal|standard|usual|typical|recommended)", t, re.I)
+    m = re.search(r"(\d+)\s*%?\s*(?:-|to)\s*(\d+)\s*% of (?:the )?(?:lowest )?"
+                  r"(?:normal|standard|usual|typical|recommended)", t, re.I)
     if m:
         lo, hi = int(m.group(1)) / 100, int(m.group(2)) / 100
         return None, [lo, hi]
@@ -247,7 +254,8 @@ def dose_fraction(text: str) -> tuple[float | None, list[float] | None]:
         m = re.search(pattern, t, re.I)
         if m:
             return round(1 - int(m.group(1)) / 100, 4), None
-    m = re.search(r"(\d+)\s*% of (?:the )?(?:lowest )?(?:standard|normal|usual|typical|recommended|initial|starting|original)", t, re.I)
+    m = re.search(r"(\d+)\s*% of (?:the )?(?:lowest )?"
+                  r"(?:standard|normal|usual|typical|recommended|initial|starting|original)", t, re.I)
     if m:
         return int(m.group(1)) / 100, None
     m = re.search(r"(\d+(?:\.\d+)?)\s*times the", t, re.I)
@@ -365,7 +373,8 @@ class Builder:
     def alternatives(self, row: SourceRow, action: str) -> list[str]:
         if action not in ("contraindicated", "avoid"):
             return []
-        named = [d for d in sorted(self.known_drugs) if d != row.drug and re.search(rf"\b{re.escape(d)}\b", row.text, re.I)]
+        named = [d for d in sorted(self.known_drugs)
+                 if d != row.drug and re.search(rf"\b{re.escape(d)}\b", row.text, re.I)]
         curated = list(self.curation.get("alternatives", {}).get(row.drug, []))
         return list(dict.fromkeys(named + curated))
 
@@ -386,7 +395,8 @@ class Builder:
                 return None
             conditions.extend(mapped)
         action = classify_action(row.text)
-        dose, dose_range = dose_fraction(row.text) if action in ("reduce_dose", "increase_dose", "avoid") else (None, None)
+        dosed = action in ("reduce_dose", "increase_dose", "avoid")
+        dose, dose_range = dose_fraction(row.text) if dosed else (None, None)
         genes = [c.gene for c in conditions]
         rid = f"{row.drug}.{row.source.lower()}." + "+".join(_slug(c) for c in sorted(conditions, key=lambda c: c.gene))
         return LookupRule(
@@ -394,7 +404,8 @@ class Builder:
             drugs=[row.drug],
             source=row.source,  # type: ignore[arg-type]
             guideline=f"{row.source} {row.drug} and {', '.join(sorted({g for g, _, _ in row.genes}))}",
-            version="PyPGx recommendation table" if row.table == PYPGX_TABLE else "PharmGKB annotation (PAnno 0.3.1, 2022)",
+            version=("PyPGx recommendation table" if row.table == PYPGX_TABLE
+                     else "PharmGKB annotation (PAnno 0.3.1, 2022)"),
             citation=self.citation(row),
             condition=conditions,
             action=action,  # type: ignore[arg-type]
@@ -418,7 +429,8 @@ def _apply_overrides(rule: LookupRule, overrides: list[dict[str, Any]]) -> Looku
         if m.get("drug") not in rule.drugs or m.get("source") != rule.source:
             continue
         statuses = [c.allele_status for c in rule.condition if c.allele_status is not None]
-        if "allele" in m and not any(s.allele == m["allele"] and s.positive == m.get("positive", True) for s in statuses):
+        wanted = (m.get("allele"), m.get("positive", True))
+        if "allele" in m and not any((s.allele, s.positive) == wanted for s in statuses):
             continue
         rule = rule.model_copy(update=o["set"])
     return rule
@@ -479,12 +491,14 @@ def build_rules(kb: KnowledgeBase, data: Path, curation: dict[str, Any],
             by_drug[row.drug][rule.id] = rule
             continue
         if existing.action != rule.action:
-            builder.log.conflicts.append(f"{rule.id}: {existing.action} ({existing.provenance.rows if existing.provenance else ''}) "
+            first_rows = existing.provenance.rows if existing.provenance else ""
+            builder.log.conflicts.append(f"{rule.id}: {existing.action} ({first_rows}) "
                                          f"vs {rule.action} ({row.table} {row.row_id}); kept the first")
         prov = existing.provenance
         if prov is not None:
-            by_drug[row.drug][rule.id] = existing.model_copy(update={"provenance": Provenance(table=prov.table, rows=[*prov.rows, row.row_id])})
-    for drug, rules_by_id in by_drug.items():
+            merged = Provenance(table=prov.table, rows=[*prov.rows, row.row_id], note=prov.note)
+            by_drug[row.drug][rule.id] = existing.model_copy(update={"provenance": merged})
+    for rules_by_id in by_drug.values():
         for rule in reference_rules(kb, list(rules_by_id.values()), curation.get("reference_phenotypes", {})):
             rules_by_id.setdefault(rule.id, rule)
     for rules_by_id in by_drug.values():
@@ -532,9 +546,11 @@ def reference_rules(kb: KnowledgeBase, rules: list[LookupRule],
             "id": f"{first.drugs[0]}.{first.source.lower()}.{_slug(cond)}",
             "condition": [cond], "action": "standard_dosing", "dose_factor": None, "dose_factor_range": None,
             "strength": None, "alternatives": [],
-            "rationale": f"{gene} {missing[0]}: the {first.source} reference phenotype; the guideline lists no action for it.",
+            "rationale": f"{gene} {missing[0]}: the {first.source} reference phenotype; "
+                         "the guideline lists no action for it.",
             "provenance": Provenance(table=first.provenance.table if first.provenance else "curation",
-                                     note=f"{first.source} reference phenotype (rules/curation.yaml reference_phenotypes)"),
+                                     note=f"{first.source} reference phenotype "
+                                          "(rules/curation.yaml reference_phenotypes)"),
         }))
     return out
 
@@ -553,19 +569,25 @@ def score_dependent_phenotype_rules(kb: KnowledgeBase, rules: list[LookupRule]) 
         if len(rule.condition) != 1 or rule.condition[0].phenotypes is None:
             continue
         cond = rule.condition[0]
-        if cond.gene not in kb.genes or kb.gene(cond.gene).phenotyping.method != "activity_score":
+        names = cond.phenotypes
+        if names is None or cond.gene not in kb.genes or kb.gene(cond.gene).phenotyping.method != "activity_score":
             continue
         gene = kb.gene(cond.gene)
-        wanted = {p.lower() for p in cond.phenotypes}
+        wanted = {p.lower() for p in names}
         refined = [r for r in rules if r.source == rule.source and len(r.condition) == 1
                    and (c := r.condition[0]).gene == cond.gene and c.activity_score is not None
                    and c.activity_score.min is not None
                    and phenotype_from_score(gene, c.activity_score.min).lower() in wanted]
+
+        def _score(r: LookupRule) -> float:
+            score = r.condition[0].activity_score
+            return score.min or 0.0 if score is not None else 0.0
+
         if not refined or {r.action for r in refined} == {rule.action}:
             continue
         worst = min([rule, *refined], key=lambda r: ACTION_SEVERITY[r.action])
         by_score = "; ".join(f"{describe_condition(r.condition[0]).split(' ', 1)[1]}: {_ACTION_WORDS[r.action]}"
-                             for r in sorted(refined, key=lambda r: r.condition[0].activity_score.min or 0))
+                             for r in sorted(refined, key=_score))
         out.append(rule.model_copy(update={
             "action": worst.action, "dose_factor": worst.dose_factor, "dose_factor_range": worst.dose_factor_range,
             "alternatives": worst.alternatives,
@@ -722,7 +744,8 @@ def seed_tests(files: dict[str, RuleFile]) -> dict[str, Any]:
                 elif c.activity_score is not None:
                     activity[c.gene] = c.activity_score.min if c.activity_score.min is not None else 0.0
                 elif c.allele_status is not None:
-                    phenotypes[c.gene] = f"{c.allele_status.allele} {'positive' if c.allele_status.positive else 'negative'}"
+                    word = "positive" if c.allele_status.positive else "negative"
+                    phenotypes[c.gene] = f"{c.allele_status.allele} {word}"
                 elif c.diplotypes:
                     diplotypes[c.gene] = c.diplotypes[0]
             tests.append(RuleTest(name=f"{rule.id} fires", drug=drug, phenotypes=phenotypes, activity_scores=activity,

@@ -45,7 +45,8 @@ class RuleBase:
 def _read(root: Path | importlib.resources.abc.Traversable, label: str) -> RuleBase:
     mf = root / "manifest.yaml"
     if not mf.is_file():
-        raise RuleError(f"{label}/manifest.yaml", "rules manifest not found", hint="run `pgx rules build` or reinstall pgx")
+        raise RuleError(f"{label}/manifest.yaml", "rules manifest not found",
+                        hint="run `pgx rules build` or reinstall pgx")
     text = mf.read_text("utf-8")
     manifest = validate_document(load_marked(f"{label}/manifest.yaml", text), RulesManifest, RuleError)
     h = hashlib.sha256()

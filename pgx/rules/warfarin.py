@@ -35,9 +35,11 @@ def evaluate_warfarin(rule: WarfarinDosingRule, patient: PatientState) -> Source
     for o9 in c9.options:
         for ov in vk.options:
             steps = [f"Compute the starting dose with a validated pharmacogenetic algorithm "
-                     f"({'; '.join(rule.algorithms)}) using CYP2C9 {o9.diplotype} and VKORC1 {ov.phenotype or ov.diplotype}."]
+                     f"({'; '.join(rule.algorithms)}) using CYP2C9 {o9.diplotype} and "
+                     f"VKORC1 {ov.phenotype or ov.diplotype}."]
             if f2.called and any("*3" in (o.diplotype or "").split("/") for o in f2.options):
-                steps.append(f"Non-African ancestry: CYP4F2*3 carrier, increase the computed dose by {_pct(rule.cyp4f2_increase)}.")
+                steps.append("Non-African ancestry: CYP4F2*3 carrier, increase the computed dose by "
+                             f"{_pct(rule.cyp4f2_increase)}.")
             elif not f2.called:
                 steps.append("CYP4F2 not called: the CYP4F2*3 adjustment (non-African ancestry) cannot be applied.")
             carried = [a for a in rule.african_cyp2c9_alleles if a in (o9.diplotype or "").split("/")]

@@ -538,7 +538,8 @@ def build_knowledge(source: Path, out_dir: Path, curation_path: Path | None = No
         (out_dir / "genes" / f"{name}.yaml").write_text(gene_to_yaml(gene), encoding="utf-8")
     from pgx.knowledge.importer.drugs import build_drugs, drugs_to_yaml
 
-    (out_dir / "drugs.yaml").write_text(drugs_to_yaml(build_drugs(source, out_dir / "drug_curation.yaml")), encoding="utf-8")
+    drugs = build_drugs(source, out_dir / "drug_curation.yaml")
+    (out_dir / "drugs.yaml").write_text(drugs_to_yaml(drugs), encoding="utf-8")
     manifest = _manifest(src, curation, sorted(genes))
     (out_dir / "manifest.yaml").write_text(
         dump_yaml(

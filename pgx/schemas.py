@@ -12,13 +12,21 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from pgx.knowledge.schema import Gene, Manifest
+from pgx.knowledge.schema import DrugKnowledge, Gene, InteractionKnowledge, Manifest
+from pgx.report.drugs import DrugReport
 from pgx.report.models import CallReport
+from pgx.rules.schema import RuleFile, RulesManifest, RuleTestFile
 
 SCHEMAS: dict[str, type[BaseModel]] = {
     "knowledge-gene.schema.json": Gene,
     "knowledge-manifest.schema.json": Manifest,
+    "knowledge-drugs.schema.json": DrugKnowledge,
+    "knowledge-interactions.schema.json": InteractionKnowledge,
+    "rules-file.schema.json": RuleFile,
+    "rules-tests.schema.json": RuleTestFile,
+    "rules-manifest.schema.json": RulesManifest,
     "call-result.schema.json": CallReport,
+    "drug-report.schema.json": DrugReport,
 }
 
 

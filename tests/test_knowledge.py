@@ -37,7 +37,8 @@ def test_bundled_knowledge_covers_the_genes(kb) -> None:  # type: ignore[no-unty
 def test_importer_reproduces_committed_yaml(tmp_path: Path) -> None:
     out = tmp_path / "knowledge"
     out.mkdir()
-    shutil.copy(REPO / "knowledge/curation.yaml", out / "curation.yaml")
+    for curated in ("curation.yaml", "drug_curation.yaml"):
+        shutil.copy(REPO / "knowledge" / curated, out / curated)
     build_knowledge(SHARED / "data", out)  # type: ignore[operator]
     committed = REPO / "knowledge"
     names = sorted(p.name for p in (committed / "genes").glob("*.yaml"))
@@ -45,6 +46,7 @@ def test_importer_reproduces_committed_yaml(tmp_path: Path) -> None:
     _, mismatch, errors = filecmp.cmpfiles(committed / "genes", out / "genes", names, shallow=False)
     assert not mismatch and not errors, f"knowledge/ is stale; rerun `pgx knowledge build`: {mismatch[:5]}"
     assert filecmp.cmp(committed / "manifest.yaml", out / "manifest.yaml", shallow=False)
+    assert filecmp.cmp(committed / "drugs.yaml", out / "drugs.yaml", shallow=False), "knowledge/drugs.yaml is stale"
 
 
 def _pharmcat_table(gene: str) -> tuple[list[tuple[list[str], str, str | None]], dict[str, tuple[str, float | None]]]:

@@ -129,3 +129,21 @@ def test_unknown_drug_and_sample_are_one_line_errors(tmp_path: Path) -> None:
         assert proc.returncode != 0 and needle in proc.stderr
         assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
         assert not out.exists()
+
+
+def test_json_report_and_rule_files_validate_against_the_published_schemas(tmp_path: Path) -> None:
+    """What pipelines and editors validate against (schemas/*.json) accepts what pgx writes and ships."""
+    jsonschema = pytest.importorskip("jsonschema")
+    from tests.conftest import REPO
+
+    out = make_report(tmp_path, {"genes": {"CYP2C19": "*2/*2"}, "meds": ["paroxetine"]})
+    schema = json.loads((REPO / "schemas/drug-report.schema.json").read_text())
+    jsonschema.validate(json.loads(out.read_text()), schema)
+    rule_schema = json.loads((REPO / "schemas/rules-file.schema.json").read_text())
+    test_schema = json.loads((REPO / "schemas/rules-tests.schema.json").read_text())
+    for f in sorted((REPO / "rules").glob("*.yaml")):
+        if f.name in ("manifest.yaml", "curation.yaml") or f.name.startswith("overrides"):
+            continue
+        jsonschema.validate(yaml.safe_load(f.read_text()), rule_schema)
+    for f in sorted((REPO / "rules/tests").glob("*.yaml")):
+        jsonschema.validate(yaml.safe_load(f.read_text()), test_schema)

@@ -114,3 +114,22 @@ def test_oracle_reads_rows_as_a_curator_would() -> None:
 def test_every_row_of_the_tables_is_read(shared: Path) -> None:
     rows = read_source_rows(shared / "data")
     assert sum(r.source == "CPIC" for r in rows) >= 1000 and sum(r.source == "DPWG" for r in rows) == 172
+
+
+def test_rules_build_reproduces_the_committed_rules(tmp_path: Path, shared: Path) -> None:
+    """The shipped rules are exactly what `pgx rules build` makes from the tables plus the curation files."""
+    import filecmp
+    import shutil
+
+    from tests.conftest import REPO, run_pgx
+
+    out = tmp_path / "rules"
+    out.mkdir()
+    for f in [REPO / "rules/curation.yaml", *sorted((REPO / "rules").glob("overrides*.yaml"))]:
+        shutil.copy(f, out / f.name)
+    proc = run_pgx("rules", "build", "--source", str(shared / "data"), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    names = sorted(p.name for p in (REPO / "rules").glob("*.yaml"))
+    assert names == sorted(p.name for p in out.glob("*.yaml"))
+    _, mismatch, errors = filecmp.cmpfiles(REPO / "rules", out, names, shallow=False)
+    assert not mismatch and not errors, f"rules/ is stale; rerun `pgx rules build`: {mismatch[:5]}"

@@ -296,7 +296,7 @@ def knowledge_validate(
 def knowledge_schema(
     out: Annotated[Path, typer.Option("--out", help="Folder for the JSON Schema files")] = Path("schemas"),
 ) -> None:
-    """Export JSON Schemas for the knowledge files and for `pgx call` output."""
+    """Export JSON Schemas for knowledge, rule and rule-test files, and for `pgx call` and `pgx report` output."""
     from pgx.schemas import write_schemas
 
     for p in write_schemas(out):

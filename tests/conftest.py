@@ -49,3 +49,13 @@ def run_pgx(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
     """Run the installed command-line program, as a user would."""
     cmd = [str(PGX_SCRIPT)] if PGX_SCRIPT.exists() else [sys.executable, "-m", "pgx"]
     return subprocess.run([*cmd, *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+def simulate_vcf(path: Path, genes: dict[str, str], sample: str = "SIMULATED") -> Path:
+    """A VCF made by `pgx simulate` carrying these diplotypes (other genes reference/reference)."""
+    args = ["simulate", "--sample", sample, "-o", str(path)]
+    for gene, diplotype in genes.items():
+        args += ["-g", gene, "-d", diplotype]
+    proc = run_pgx(*args)
+    assert proc.returncode == 0, proc.stderr
+    return path

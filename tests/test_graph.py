@@ -34,7 +34,7 @@ from pgx.rules.engine import evaluate_drug
 from pgx.rules.loader import RuleBase, load_rules
 from pgx.rules.patient import from_phenotypes
 from pgx.rules.schema import LookupRule
-from tests.conftest import run_pgx
+from tests.conftest import run_pgx, simulate_vcf
 
 KB = load_knowledge()
 RB = load_rules()
@@ -355,10 +355,7 @@ def _one_line_error(proc: object) -> None:
 
 @pytest.fixture(scope="module")
 def cyp2c19_pm_vcf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    vcf = tmp_path_factory.mktemp("graph") / "pm.vcf"
-    proc = run_pgx("simulate", "-g", "CYP2C19", "-d", "*2/*2", "-o", str(vcf))
-    assert proc.returncode == 0, proc.stderr
-    return vcf
+    return simulate_vcf(tmp_path_factory.mktemp("graph") / "pm.vcf", {"CYP2C19": "*2/*2"})
 
 
 def test_cli_affected_matches_the_library(g: nx.MultiDiGraph) -> None:

@@ -21,7 +21,7 @@ from pgx.phenotype.conversion import apply_medications, perpetrators_for, unconv
 from pgx.phenotype.phenotyper import phenotype_from_score
 from pgx.report.drugs import DrugReport, report_vcf
 from pgx.rules.patient import GeneOption, GeneResult, PatientState, from_phenotypes
-from tests.conftest import REPO, run_pgx
+from tests.conftest import REPO, run_pgx, simulate_vcf
 
 KB = load_knowledge()
 assert KB.interactions is not None
@@ -343,10 +343,7 @@ def test_medication_names_are_case_insensitive(spelling: str) -> None:
 
 @pytest.fixture(scope="module")
 def cyp2d6_nm_vcf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    vcf = tmp_path_factory.mktemp("pheno") / "x.vcf"
-    proc = run_pgx("simulate", "-g", "CYP2D6", "-d", "*1/*1", "-o", str(vcf))
-    assert proc.returncode == 0, proc.stderr
-    return vcf
+    return simulate_vcf(tmp_path_factory.mktemp("pheno") / "x.vcf", {"CYP2D6": "*1/*1"})
 
 
 @pytest.fixture(scope="module")

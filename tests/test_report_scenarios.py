@@ -18,18 +18,13 @@ import yaml
 from pgx import __version__
 from pgx.report.drugs import DrugReport
 from pgx.rules.loader import load_rules
-from tests.conftest import DATA, run_pgx
+from tests.conftest import DATA, run_pgx, simulate_vcf
 
 SCENARIOS = yaml.safe_load((DATA / "report_scenarios.yaml").read_text())
 
 
 def make_report(tmp_path: Path, sc: dict[str, Any], fmt: str = "json", sample: str = "P1") -> Path:
-    vcf = tmp_path / "in.vcf"
-    args = ["simulate", "--sample", sample, "-o", str(vcf)]
-    for gene, dip in (sc.get("genes") or {"CYP2C19": "*1/*1"}).items():
-        args += ["-g", gene, "-d", dip]
-    proc = run_pgx(*args)
-    assert proc.returncode == 0, proc.stderr
+    vcf = simulate_vcf(tmp_path / "in.vcf", sc.get("genes") or {"CYP2C19": "*1/*1"}, sample)
     out = tmp_path / f"report.{fmt}"
     cmd = ["report", str(vcf), "-f", fmt, "-o", str(out)]
     if sc.get("drug"):

@@ -11,14 +11,13 @@ stated, alternatives, and a rationale written by pgx (no guideline prose is copi
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pgx.errors import ImportSourceError
+from pgx.knowledge.importer.sources import read_csv
 from pgx.knowledge.loader import KnowledgeBase
 from pgx.knowledge.schema import Gene
 from pgx.naming import allele_key
@@ -59,14 +58,6 @@ class ImportLog:
     conflicts: list[str] = field(default_factory=list)
 
 
-def _read(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
-    try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            return list(csv.DictReader(fh, delimiter=delimiter))
-    except OSError as exc:
-        raise ImportSourceError(f"{path}: cannot read ({exc.strerror})") from None
-
-
 def _clean(text: str | None) -> str:
     return (text or "").strip().strip('"').strip()
 
@@ -74,12 +65,12 @@ def _clean(text: str | None) -> str:
 def read_source_rows(data: Path) -> list[SourceRow]:
     """All CPIC/DPWG recommendation rows, in table order."""
     rows: list[SourceRow] = []
-    for i, r in enumerate(_read(data / PYPGX_TABLE), start=2):
+    for i, r in enumerate(read_csv(data / PYPGX_TABLE), start=2):
         genes = [(r["Gene1"], r["Phenotype1"], "")]
         if r["Gene2"] not in ("None", ""):
             genes.append((r["Gene2"], r["Phenotype2"], ""))
         rows.append(SourceRow(PYPGX_TABLE, f"line {i}", "CPIC", r["Drug"].lower(), genes, _clean(r["Recommendation"])))
-    for r in _read(data / PANNO_TABLE, "\t"):
+    for r in read_csv(data / PANNO_TABLE, "\t"):
         if r["Source"] not in SOURCES:
             continue
         rows.append(SourceRow(PANNO_TABLE, f"ID {r['ID']}", r["Source"], r["Drug"].lower(),
@@ -354,7 +345,7 @@ class Builder:
     def _citations(self) -> dict[tuple[str, str], Citation]:
         out: dict[tuple[str, str], Citation] = {}
         self.citations_drugs: set[str] = set()
-        for r in _read(self.data / CPIC_TABLE):
+        for r in read_csv(self.data / CPIC_TABLE):
             drug = r["Drug"].lower()
             self.citations_drugs.add(drug)
             pmids = [p for p in r["PMID"].split(";") if p.strip()]

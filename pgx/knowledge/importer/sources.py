@@ -75,7 +75,7 @@ def pharmcat_phenotype(src: SourceTree, filename: str) -> dict[str, Any] | None:
     return read_json(path) if path.exists() else None
 
 
-def _csv(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
+def read_csv(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
     try:
         with path.open(newline="", encoding="utf-8") as fh:
             return list(csv.DictReader(fh, delimiter=delimiter))
@@ -90,7 +90,7 @@ def _na(value: str | None) -> str | None:
 def pypgx_alleles(src: SourceTree, gene: str) -> dict[str, dict[str, str | None]]:
     """Star allele -> {function, activity, sv} from PyPGx's allele table (sv: "1" when structural)."""
     out: dict[str, dict[str, str | None]] = {}
-    for row in _csv(src.pypgx / "allele-table.csv"):
+    for row in read_csv(src.pypgx / "allele-table.csv"):
         if row["Gene"] == gene:
             out[row["StarAllele"]] = {
                 "function": _na(row["Function"]),
@@ -101,7 +101,7 @@ def pypgx_alleles(src: SourceTree, gene: str) -> dict[str, dict[str, str | None]
 
 
 def pypgx_gene(src: SourceTree, gene: str) -> dict[str, str] | None:
-    for row in _csv(src.pypgx / "gene-table.csv"):
+    for row in read_csv(src.pypgx / "gene-table.csv"):
         if row["Gene"] == gene:
             return row
     return None
@@ -110,7 +110,7 @@ def pypgx_gene(src: SourceTree, gene: str) -> dict[str, str] | None:
 def pypgx_grch37(src: SourceTree) -> dict[tuple[int, str, str], tuple[int, str, str]]:
     """(GRCh38 pos, ref, alt) -> (GRCh37 pos, ref, alt), from PyPGx's variant table."""
     out: dict[tuple[int, str, str], tuple[int, str, str]] = {}
-    for row in _csv(src.pypgx / "variant-table.csv"):
+    for row in read_csv(src.pypgx / "variant-table.csv"):
         n38 = row["GRCh38Name"].split("-")
         n37 = row["GRCh37Name"].split("-")
         if len(n38) != 4 or len(n37) != 4 or not n38[1].isdigit() or not n37[1].isdigit():
@@ -120,7 +120,7 @@ def pypgx_grch37(src: SourceTree) -> dict[tuple[int, str, str], tuple[int, str, 
 
 
 def panno_diplotypes(src: SourceTree, gene: str) -> list[dict[str, str]]:
-    return [r for r in _csv(src.panno / "diplotype_phenotype.tsv", "\t") if r["Gene"] == gene]
+    return [r for r in read_csv(src.panno / "diplotype_phenotype.tsv", "\t") if r["Gene"] == gene]
 
 
 def panno_activity_values(rows: list[dict[str, str]], unit_allele: str, unit_value: float) -> dict[str, float]:

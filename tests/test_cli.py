@@ -23,7 +23,7 @@ def test_json_output_is_the_versioned_model(tmp_path: Path) -> None:
     assert report.input.sha256 == hashlib.sha256(SAMPLE.read_bytes()).hexdigest()
     assert report.input.name == "patient_001.vcf" and report.input.build == "GRCh38"
     calls = {g.gene: g for g in report.samples[0].genes}
-    assert len(calls) == 20
+    assert len(calls) == 21
     assert [d.name for d in calls["CYP2C19"].diplotypes] == ["*2/*17"]
     assert calls["CYP2C9"].activity_scores == [1.0]
     assert calls["CYP2C9"].diplotypes[0].haplotypes[1].function == "No function"
@@ -55,7 +55,7 @@ def test_genes_and_version() -> None:
     proc = run_pgx("genes", "--json")
     data = json.loads(proc.stdout)
     assert data["pgx_version"] == __version__ and data["knowledge_version"]
-    assert len(data["genes"]) == 23
+    assert len(data["genes"]) == 24
     assert run_pgx("--version").stdout.startswith(f"pgx {__version__} (knowledge ")
     alleles = json.loads(run_pgx("genes", "--alleles", "CYP2C19", "--json").stdout)["alleles"]
     assert {"allele": "*2", "function": "No function", "activity_value": None, "positions": 4} in alleles

@@ -144,3 +144,15 @@ def test_diff_lists_changed_rule_and_affected_patients(rules_copy: Path, tmp_pat
     samples = [ln for ln in proc.stdout.splitlines() if ln.startswith("sample")]
     expected = "sample   IM: clopidogrel: CPIC=avoid, DPWG=avoid -> CPIC=standard_dosing, DPWG=avoid"
     assert samples == [expected], proc.stdout
+
+
+def test_validate_requires_a_citation(rules_copy: Path) -> None:
+    f = rules_copy / "abacavir.yaml"
+    text = f.read_text()
+    start = text.index("    citation:")
+    end = text.index("    condition:", start)
+    f.write_text(text[:start] + "    citation: {}\n" + text[end:])
+    proc = run_pgx("rules", "validate", str(rules_copy))
+    assert proc.returncode == 2
+    assert re.search(rf"{re.escape(str(f))}:{_line_of(f, 'citation: {}')}:\d+: error: rule '\S+' cites no guideline",
+                     proc.stdout), proc.stdout

@@ -101,11 +101,16 @@ def graph_for(kb: KnowledgeBase, rb: RuleBase | None = None) -> nx.MultiDiGraph:
 
 def pathways(g: nx.MultiDiGraph, drug: str) -> list[tuple[str, str]]:
     """(gene, role) pairs of a drug."""
+    return list(_pathways(g, drug))
+
+
+@functools.lru_cache(maxsize=8192)
+def _pathways(g: nx.MultiDiGraph, drug: str) -> tuple[tuple[str, str], ...]:
     out = []
     for _, target, data in g.out_edges(drug_id(drug), data=True):
         if data["relation"] in ("metabolized_by", "transported_by", "associated_with"):
             out.append((g.nodes[target]["label"], data.get("role", "other")))
-    return sorted(out)
+    return tuple(sorted(out))
 
 
 def is_atypical(phenotype: str | None) -> bool:
@@ -146,6 +151,19 @@ def alternatives(g: nx.MultiDiGraph, drug: str, patient: PatientState | None = N
     gene with an atypical phenotype in this patient. A drug the graph does not know is a UsageError."""
     if g.nodes.get(drug_id(drug), {}).get("kind") != "drug":
         raise UsageError(f"unknown drug {drug!r}", hint="give a generic name, e.g. clopidogrel")
+    return [dict(a) for a in _alternatives(g, drug, atypical_genes(patient))]
+
+
+def atypical_genes(patient: PatientState | None) -> frozenset[str]:
+    """Genes with a result that could change drug response (an alternative should not depend on them)."""
+    if patient is None:
+        return frozenset()
+    return frozenset(gene for gene, result in patient.genes.items() if result.called and any(
+        is_atypical(o.phenotype) or any(o.allele_status.values()) for o in result.options))
+
+
+@functools.lru_cache(maxsize=8192)
+def _alternatives(g: nx.MultiDiGraph, drug: str, bad_genes: frozenset[str]) -> tuple[dict[str, str], ...]:
     groups: dict[str, str] = {}
     for _, target, data in g.out_edges(drug_id(drug), data=True):
         if data["relation"] in ("in_class", "treats"):
@@ -155,11 +173,6 @@ def alternatives(g: nx.MultiDiGraph, drug: str, patient: PatientState | None = N
     for src, _, data in g.in_edges(drug_id(drug), data=True):
         if data["relation"] == "alternative_to":
             groups[src] = f"named by rule {data.get('rule', '')}"
-    bad_genes = set()
-    if patient is not None:
-        for gene, result in patient.genes.items():
-            if result.called and any(is_atypical(o.phenotype) or any(o.allele_status.values()) for o in result.options):
-                bad_genes.add(gene)
     out = []
     for node, why in sorted(groups.items()):
         genes = {gene for gene, _ in pathways(g, g.nodes[node]["label"])}
@@ -168,7 +181,7 @@ def alternatives(g: nx.MultiDiGraph, drug: str, patient: PatientState | None = N
         if (genes | annotated) & bad_genes:
             continue
         out.append({"drug": g.nodes[node]["label"], "why": why, "pathway_genes": ", ".join(sorted(genes)) or "none"})
-    return out
+    return tuple(out)
 
 
 class EvidenceStep(BaseModel):

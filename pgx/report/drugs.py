@@ -11,17 +11,18 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
+import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field
 
 from pgx import __version__
 from pgx.calling.pipeline import call_vcf
 from pgx.errors import UsageError
-from pgx.graph import EvidenceStep, evidence_path, graph_for
+from pgx.graph import EvidenceStep, atypical_genes, evidence_path, graph_for
 from pgx.graph import alternatives as graph_alternatives
 from pgx.knowledge.loader import KnowledgeBase, load_knowledge
 from pgx.phenotype.conversion import apply_medications, unconverted_genes
 from pgx.report.models import CallReport, GeneCall, InputFile
-from pgx.rules.engine import LEVEL_ORDER, DrugOutcome, evaluate
+from pgx.rules.engine import LEVEL_ORDER, DrugOutcome, drug_genes, evaluate, memo, result_key
 from pgx.rules.loader import RuleBase, load_rules
 from pgx.rules.patient import PatientState, patient_state
 from pgx.rules.schema import LookupRule
@@ -90,8 +91,21 @@ def _conversions(state: PatientState) -> list[Phenoconversion]:
     return out
 
 
-def flag_drug(kb: KnowledgeBase, rb: RuleBase, state: PatientState, outcome: DrugOutcome) -> DrugFlag:
+def flag_drug(kb: KnowledgeBase, rb: RuleBase, state: PatientState, outcome: DrugOutcome,
+              atypical: frozenset[str] | None = None) -> DrugFlag:
+    """The outcome (``evaluate_drug`` of this state) with its evidence and alternatives.
+
+    A cohort repeats results, so patients with the same results for the drug's genes (and the
+    same atypical genes, which decide the alternatives) share one flag.
+    """
     g = graph_for(kb, rb)
+    flagged = outcome.level in ("contraindicated", "change")  # only these are offered alternatives
+    key = ("flag", outcome.drug, kb.location, kb.version, result_key(state, drug_genes(rb, outcome.drug)),
+           (atypical_genes(state) if atypical is None else atypical) if flagged else None)
+    return memo(rb, key, lambda: _flag_drug(g, rb, state, outcome))  # type: ignore[no-any-return]
+
+
+def _flag_drug(g: nx.MultiDiGraph, rb: RuleBase, state: PatientState, outcome: DrugOutcome) -> DrugFlag:
     rules = {r.id: r for r in rb.rules_for(outcome.drug) if isinstance(r, LookupRule)}
     named: list[str] = []
     evidence: list[list[EvidenceStep]] = []
@@ -105,8 +119,8 @@ def flag_drug(kb: KnowledgeBase, rb: RuleBase, state: PatientState, outcome: Dru
                     evidence.append(path)
     ambiguous = any(s.status == "ambiguous" for s in outcome.sources)
     extra = graph_alternatives(g, outcome.drug, state) if outcome.level in ("contraindicated", "change") else []
-    return DrugFlag(**outcome.model_dump(), alternatives=list(dict.fromkeys(named)), class_alternatives=extra,
-                    evidence=evidence, ambiguous=ambiguous)
+    return DrugFlag.model_construct(**dict(outcome), alternatives=list(dict.fromkeys(named)),
+                                    class_alternatives=extra, evidence=evidence, ambiguous=ambiguous)
 
 
 def sample_report(kb: KnowledgeBase, rb: RuleBase, sample: str, calls: list[GeneCall],
@@ -114,15 +128,17 @@ def sample_report(kb: KnowledgeBase, rb: RuleBase, sample: str, calls: list[Gene
     state = patient_state(sample, calls, medications)
     converted = apply_medications(kb, state)
     flags = []
+    atypical = atypical_genes(converted)
     for outcome in evaluate(rb, converted, drugs):
-        seen_as = converted
+        seen_as, seen_atypical = converted, atypical
         if outcome.drug in converted.medications:
             # A perpetrator's own guideline dosing already reflects its effect on its enzyme:
             # judge a medication the patient takes without the conversion it causes itself.
             others = tuple(m for m in state.medications if m != outcome.drug)
             seen_as = apply_medications(kb, state.model_copy(update={"medications": others}))
             outcome = evaluate(rb, seen_as, [outcome.drug])[0]
-        flags.append(flag_drug(kb, rb, seen_as, outcome))
+            seen_atypical = atypical_genes(seen_as)
+        flags.append(flag_drug(kb, rb, seen_as, outcome, seen_atypical))
     flags.sort(key=lambda f: (LEVEL_ORDER.index(f.level), f.drug))
     warnings = unknown_medications(kb, rb, list(converted.medications))
     warnings += [f"{', '.join(meds)} affect {gene}, which was not called: no phenoconversion applied"

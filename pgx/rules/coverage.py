@@ -18,12 +18,12 @@ from typing import Literal
 from pgx.knowledge.loader import KnowledgeBase
 from pgx.rules.curator import condition_examples
 from pgx.rules.engine import evaluate_drug
-from pgx.rules.importer import SOURCES, ConditionMapper, SourceRow, imported_rows, read_source_rows
+from pgx.rules.importer import SOURCES, ConditionMapper, SourceRow, excluded_rows, imported_rows, read_source_rows
 from pgx.rules.loader import RuleBase
 from pgx.rules.patient import GeneResult, PatientState
 from pgx.rules.schema import LookupRule, WarfarinDosingRule
 
-RowStatus = Literal["one_rule", "several_rules", "no_rule", "not_mapped", "other_rule"]
+RowStatus = Literal["one_rule", "several_rules", "no_rule", "not_mapped", "other_rule", "excluded"]
 
 
 @dataclass
@@ -99,10 +99,14 @@ def row_coverage(kb: KnowledgeBase, rb: RuleBase, row: SourceRow, mapper: Condit
 
 
 def coverage(kb: KnowledgeBase, rb: RuleBase, data: Path) -> CoverageReport:
-    mapper = ConditionMapper(kb, _curation(rb))
+    curation = _curation(rb)
+    mapper = ConditionMapper(kb, curation)
     rows = [r for r in read_source_rows(data) if r.source in SOURCES]
     chosen = {(r.table, r.row_id) for r in imported_rows(rows)}
-    return CoverageReport([row_coverage(kb, rb, r, mapper, (r.table, r.row_id) in chosen) for r in rows])
+    excluded = excluded_rows(curation)
+    return CoverageReport([RowCoverage(r, "excluded", reason=excluded[(r.table, r.row_id)])
+                           if (r.table, r.row_id) in excluded
+                           else row_coverage(kb, rb, r, mapper, (r.table, r.row_id) in chosen) for r in rows])
 
 
 def _curation(rb: RuleBase) -> dict:

@@ -200,6 +200,10 @@ def validate_folder(kb: KnowledgeBase, root: Path) -> Report:
             if rule.id in ids:
                 rep.problems.append(Problem(label, *where, f"rule id {rule.id!r} also used in {ids[rule.id]}"))
             ids[rule.id] = label
+            if not (rule.citation.url or rule.citation.pmids):
+                rep.problems.append(Problem(label, *doc.locate(["rules", i, "citation"]),
+                                            f"rule {rule.id!r} cites no guideline",
+                                            hint="give citation.url or citation.pmids"))
             for d in rule.drugs:
                 if known_drugs and d not in known_drugs:
                     rep.problems.append(Problem(label, *doc.locate(["rules", i, "drugs"]), f"unknown drug {d!r}",

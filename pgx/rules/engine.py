@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pgx.rules.loader import RuleBase
 from pgx.rules.patient import GeneOption, PatientState
 from pgx.rules.schema import ACTION_SEVERITY, Citation, GeneCondition, LookupRule, WarfarinDosingRule
+from pgx.rules.warfarin import GENES as WARFARIN_GENES
 from pgx.rules.warfarin import evaluate_warfarin
 
 FlagLevel = Literal["contraindicated", "change", "caution", "standard", "no_guideline", "cannot_assess"]
@@ -109,6 +110,20 @@ def condition_holds(c: GeneCondition, opt: GeneOption | None) -> bool:
     return False
 
 
+_MEMO_LIMIT = 200_000
+
+
+def memo(rb: RuleBase, key: object, make):  # type: ignore[no-untyped-def]
+    """Values derived from the rules (and from results a cohort repeats) are built once per rule base."""
+    try:
+        return rb.memo[key]
+    except KeyError:
+        if len(rb.memo) > _MEMO_LIMIT:
+            rb.memo.clear()
+        value = rb.memo[key] = make()
+        return value
+
+
 def applied(rule: LookupRule) -> AppliedRule:
     return AppliedRule(rule_id=rule.id, source=rule.source, action=rule.action, dose_factor=rule.dose_factor,
                        dose_factor_range=rule.dose_factor_range, strength=rule.strength,
@@ -127,7 +142,7 @@ def rule_groups(rules: list[LookupRule]) -> list[list[LookupRule]]:
 
 
 def _lookup_source(source: str, rules: list[LookupRule], patient: PatientState,
-                   conflicts: list[str]) -> SourceOutcome:
+                   conflicts: list[str], rb: RuleBase | None = None) -> SourceOutcome:
     genes = sorted({c.gene for r in rules for c in r.condition})
     results = {g: patient.result(g) for g in genes}
     choices: list[list[GeneOption | None]] = [list(results[g].options) if results[g].called else [None] for g in genes]
@@ -146,7 +161,8 @@ def _lookup_source(source: str, rules: list[LookupRule], patient: PatientState,
         used = {c.gene for r in top for c in r.condition}
         labels = {g: (_option_label(g, state[g]) if state[g] is not None else "no result")  # type: ignore[arg-type]
                   for g in sorted(used)}
-        scenarios.append(Scenario(genes=labels, rules=[applied(r) for r in top]))
+        made = [memo(rb, ("applied", r.id), lambda r=r: applied(r)) if rb is not None else applied(r) for r in top]
+        scenarios.append(Scenario.model_construct(genes=labels, rules=made))
     if not scenarios:
         if unmatched_missing:
             why = "; ".join(f"{g} not called ({results[g].reason})" for g in sorted(unmatched_missing))
@@ -162,21 +178,48 @@ def _lookup_source(source: str, rules: list[LookupRule], patient: PatientState,
     return SourceOutcome(source=source, genes=genes, status=status, action=worst, scenarios=scenarios)
 
 
+def result_key(patient: PatientState, genes: list[str]) -> tuple[object, ...]:
+    """Everything of a patient a drug's outcome can depend on: its genes' results (and extra positions)."""
+    key: list[object] = []
+    for g in genes:
+        r = patient.result(g)
+        key.append((g, r.called, r.reason, tuple(sorted(r.variants.items())), tuple(
+            (o.diplotype, o.phenotype, o.activity_score, tuple(sorted(o.allele_status.items())), o.conversion)
+            for o in r.options)))
+    return tuple(key)
+
+
 def evaluate_drug(rb: RuleBase, drug: str, patient: PatientState) -> DrugOutcome:
+    """The drug's outcome for this patient; cohorts repeat results, so outcomes are reused per rule base."""
+    rules = rb.rules_for(drug)
+    if not rules:
+        return DrugOutcome(drug=drug, level="no_guideline")
+    key = ("outcome", drug, result_key(patient, drug_genes(rb, drug)))
+    return memo(rb, key, lambda: _evaluate_drug(rb, drug, patient))  # type: ignore[no-any-return]
+
+
+def drug_genes(rb: RuleBase, drug: str) -> list[str]:
+    """Every gene whose result a drug's rules read (the warfarin algorithm's too)."""
+    rules = rb.rules_for(drug)
+    return memo(rb, ("all_genes", drug), lambda: sorted(  # type: ignore[no-any-return]
+        {c.gene for r in rules if isinstance(r, LookupRule) for c in r.condition}
+        | (set(WARFARIN_GENES) if any(isinstance(r, WarfarinDosingRule) for r in rules) else set())))
+
+
+def _evaluate_drug(rb: RuleBase, drug: str, patient: PatientState) -> DrugOutcome:
     rules = rb.rules_for(drug)
     if not rules:
         return DrugOutcome(drug=drug, level="no_guideline")
     outcomes: list[SourceOutcome] = []
     conflicts: list[str] = []
-    lookups: list[LookupRule] = []
     for rule in rules:
         if isinstance(rule, WarfarinDosingRule):
             outcomes.append(evaluate_warfarin(rule, patient))
-        else:
-            lookups.append(rule)
-    for group in rule_groups(lookups):
-        outcomes.append(_lookup_source(group[0].source, group, patient, conflicts))
-    genes = sorted({c.gene for r in rules if isinstance(r, LookupRule) for c in r.condition})
+    groups = memo(rb, ("groups", drug), lambda: rule_groups([r for r in rules if isinstance(r, LookupRule)]))
+    for group in groups:
+        outcomes.append(_lookup_source(group[0].source, group, patient, conflicts, rb))
+    genes = memo(rb, ("genes", drug), lambda: sorted({c.gene for r in rules if isinstance(r, LookupRule)
+                                                        for c in r.condition}))
     return DrugOutcome(drug=drug, level=_level(outcomes), action=_summary_action(outcomes), genes=genes,
                        sources=outcomes, conflicts=conflicts)
 

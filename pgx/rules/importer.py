@@ -358,6 +358,9 @@ class Builder:
                 c = self.citations.get((row.drug, gene))
                 if c is not None and c.url:
                     return c
+        curated = (self.curation.get("citations") or {}).get(f"{row.source} {row.drug}")
+        if curated:
+            return Citation(**curated)
         url = f"https://www.pharmgkb.org/guidelineAnnotation/{row.annotation}" if row.annotation else None
         return Citation(url=url, annotation=row.annotation)
 
@@ -448,6 +451,11 @@ def _warfarin_rule(curation: dict[str, Any], citation: Citation) -> WarfarinDosi
     )
 
 
+def excluded_rows(curation: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(table, row) -> why the curators left a source row out (e.g. a row attributed to the wrong guideline)."""
+    return {(e["table"], e["row"]): str(e["reason"]) for e in curation.get("excluded_rows", [])}
+
+
 def imported_rows(rows: list[SourceRow]) -> list[SourceRow]:
     """The rows rules are built from: CPIC from PyPGx's table where it has the drug, else PharmGKB's.
 
@@ -464,7 +472,8 @@ def build_rules(kb: KnowledgeBase, data: Path, curation: dict[str, Any],
                 roles: dict[tuple[str, str], str]) -> tuple[dict[str, RuleFile], ImportLog, list[SourceRow]]:
     rows = read_source_rows(data)
     builder = Builder(kb, data, curation, roles)
-    chosen = imported_rows(rows)
+    excluded = excluded_rows(curation)
+    chosen = [r for r in imported_rows(rows) if (r.table, r.row_id) not in excluded]
     by_drug: dict[str, dict[str, LookupRule]] = defaultdict(dict)
     for row in chosen:
         if row.drug == "warfarin" and row.source == "CPIC":

@@ -29,6 +29,7 @@ class RuleBase:
     digest: str
     location: str
     by_drug: dict[str, list[LookupRule | WarfarinDosingRule]] = field(default_factory=dict)
+    memo: dict[object, object] = field(default_factory=dict, repr=False)  # per-rule-base caches of the engine
 
     @property
     def version(self) -> str:

@@ -2,6 +2,7 @@
 
 Reads PharmCAT allele definitions, exemptions and phenotype tables, PyPGx's allele,
 variant and gene tables and PAnno's diplotype table, merges ``knowledge/curation.yaml``,
+adds the genes only PyPGx's tables define (``pypgx_genes``, see :mod:`.pypgx_gene`),
 validates every gene against :mod:`pgx.knowledge.schema` and writes one YAML file per gene
 plus ``manifest.yaml``. Facts carry over (positions, alleles, functions, thresholds);
 phenotype tables are compacted into rules and checked to reproduce every source row.
@@ -498,7 +499,13 @@ def _manifest(src: S.SourceTree, curation: dict[str, Any], genes: list[str]) -> 
                 name="PyPGx tables",
                 commit=S.read_commit(src.pypgx),
                 license="MIT",
-                files=["allele-table.csv", "variant-table.csv", "gene-table.csv"],
+                files=[
+                    "allele-table.csv",
+                    "variant-table.csv",
+                    "gene-table.csv",
+                    "diplotype-table.csv",
+                    "phenotype-table.csv",
+                ],
             ),
             Source(
                 name="PAnno knowledge base (from PharmGKB)",
@@ -519,17 +526,20 @@ def build_knowledge(source: Path, out_dir: Path, curation_path: Path | None = No
     curation_path = curation_path or out_dir / "curation.yaml"
     curation = load_marked(curation_path).data or {}
     builder = GeneBuilder(src, curation, S.pypgx_grch37(src))
+    from pgx.knowledge.importer.pypgx_gene import pypgx_genes
+
     genes: dict[str, Gene] = {}
     try:
         for name in S.pharmcat_definition_genes(src):
             genes[name] = builder.build(name)
+        _check_structural(curation, genes)  # `genes:` entries apply to PharmCAT-defined genes only
         for name, spec in (curation.get("outside_only") or {}).items():
             genes[name] = outside_only_gene(src, name, spec)
+        genes.update(pypgx_genes(src, builder, curation, set(genes)))
     except ValidationError as exc:
         raise ImportSourceError(
             f"built gene does not validate: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}"
         ) from None
-    _check_structural(curation, genes)
     (out_dir / "genes").mkdir(parents=True, exist_ok=True)
     for old in (out_dir / "genes").glob("*.yaml"):
         if old.stem not in genes:
@@ -554,7 +564,10 @@ def build_knowledge(source: Path, out_dir: Path, curation_path: Path | None = No
 def _check_structural(curation: dict[str, Any], genes: dict[str, Gene]) -> None:
     for name, spec in (curation.get("genes") or {}).items():
         if name not in genes:
-            raise ImportSourceError(f"curation.yaml names gene {name} that no source defines")
+            raise ImportSourceError(
+                f"curation.yaml genes: names {name}, which no PharmCAT definition defines"
+                " (genes built from PyPGx's tables take their quirks under pypgx_genes)"
+            )
         for allele in (spec or {}).get("tie_break_alleles", []):
             if allele not in {a.name for a in genes[name].named_alleles}:
                 raise ImportSourceError(f"curation.yaml: {name} tie-break allele {allele!r} is not defined")

@@ -100,6 +100,11 @@ def pypgx_alleles(src: SourceTree, gene: str) -> dict[str, dict[str, str | None]
     return out
 
 
+def pypgx_rows(src: SourceTree, table: str, gene: str) -> list[dict[str, str]]:
+    """One gene's rows of a PyPGx table (``allele-table.csv``, ``diplotype-table.csv``, ...), as written."""
+    return [row for row in read_csv(src.pypgx / table) if row["Gene"] == gene]
+
+
 def pypgx_gene(src: SourceTree, gene: str) -> dict[str, str] | None:
     for row in read_csv(src.pypgx / "gene-table.csv"):
         if row["Gene"] == gene:

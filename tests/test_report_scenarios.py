@@ -145,3 +145,21 @@ def test_json_report_and_rule_files_validate_against_the_published_schemas(tmp_p
         jsonschema.validate(yaml.safe_load(f.read_text()), rule_schema)
     for f in sorted((REPO / "rules/tests").glob("*.yaml")):
         jsonschema.validate(yaml.safe_load(f.read_text()), test_schema)
+
+
+def test_tsv_has_one_row_per_sample_and_drug(tmp_path: Path) -> None:
+    from pgx.report.drug_tsv import COLUMNS
+
+    sc = next(s for s in SCENARIOS if s.get("meds"))
+    out = make_report(tmp_path, {**sc, "drug": None}, fmt="tsv")
+    head, header, *rows = out.read_text().splitlines()
+    vcf = tmp_path / "in.vcf"
+    assert head.startswith(f"# pgx {__version__}\tknowledge ") and hashlib.sha256(vcf.read_bytes()).hexdigest() in head
+    assert header.split("\t") == COLUMNS
+    table = {r.split("\t")[1]: dict(zip(COLUMNS, r.split("\t"), strict=True)) for r in rows}
+    assert set(table) == set(load_rules().drugs) and len(rows) == len(table)
+    codeine = table["codeine"]
+    assert (codeine["level"], codeine["action"]) == ("contraindicated", "avoid")
+    assert codeine["phenoconversion"] == "CYP2D6 Normal Metabolizer -> Poor Metabolizer (paroxetine)"
+    assert "codeine.cpic.cyp2d6-poor-metabolizer" in codeine["rule_ids"]
+    assert "DPWG(CYP2C19)=" in table["clomipramine"]["sources"]

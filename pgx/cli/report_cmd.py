@@ -19,6 +19,7 @@ graph_app = typer.Typer(help="Query and export the drug-gene graph.", no_args_is
 class ReportFormat(str, Enum):
     html = "html"
     json = "json"
+    tsv = "tsv"
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -53,7 +54,14 @@ def report(
                               drugs=wanted or None, missing_to_ref=missing_to_ref,
                               knowledge=load_knowledge(str(knowledge) if knowledge else None),
                               rules=load_rules(str(rules) if rules else None))
-    text = render_html(report_model) if fmt is ReportFormat.html else report_model.model_dump_json(indent=2) + "\n"
+    if fmt is ReportFormat.html:
+        text = render_html(report_model)
+    elif fmt is ReportFormat.tsv:
+        from pgx.report.drug_tsv import render_drug_tsv
+
+        text = render_drug_tsv(report_model)
+    else:
+        text = report_model.model_dump_json(indent=2) + "\n"
     _emit(text, output)
     for warning in dict.fromkeys(w for s in report_model.samples for w in s.medication_warnings):
         err.print(f"pgx: warning: {warning}", markup=False, soft_wrap=True)

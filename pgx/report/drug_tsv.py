@@ -1,0 +1,62 @@
+"""Drug-report TSV for pipelines: one row per sample and drug, the flag and what decided it."""
+
+from __future__ import annotations
+
+from pgx.report.drugs import DrugFlag, DrugReport
+from pgx.report.tsv import _clean
+
+COLUMNS = [
+    "sample", "drug", "level", "action", "dose_factor", "genes", "results", "sources", "rule_ids",
+    "alternatives", "phenoconversion", "reason",
+]  # fmt: skip
+
+
+def _dose(flag: DrugFlag) -> str:
+    """Dose of the first rule (CPIC first) giving the drug's action; a range as low-high."""
+    for s in sorted(flag.sources, key=lambda s: s.source != "CPIC"):
+        for sc in s.scenarios:
+            for r in sc.rules:
+                if r.action == flag.action:
+                    if r.dose_factor_range:
+                        return f"{r.dose_factor_range[0]:g}-{r.dose_factor_range[1]:g}"
+                    if r.dose_factor is not None:
+                        return f"{r.dose_factor:g}"
+    return ""
+
+
+def _source_label(flag: DrugFlag, source: str, genes: list[str]) -> str:
+    """DPWG may give one recommendation per gene: name the gene when the source repeats."""
+    repeated = sum(s.source == source for s in flag.sources) > 1
+    return f"{source}({'+'.join(genes)})" if repeated else source
+
+
+def drug_row(sample: str, flag: DrugFlag, conversions: dict[str, str]) -> list[str]:
+    results = dict.fromkeys(f"{g}: {v}" for s in flag.sources for sc in s.scenarios for g, v in sc.genes.items())
+    reasons = [f"{s.source}: {s.reason}" for s in flag.sources if s.reason]
+    return [
+        _clean(sample),
+        flag.drug,
+        flag.level,
+        flag.action or "",
+        _dose(flag),
+        ", ".join(flag.genes),
+        _clean(" | ".join(results)),
+        ", ".join(_source_label(flag, s.source, s.genes) + f"={s.action or s.status}" for s in flag.sources),
+        ", ".join(dict.fromkeys(r.rule_id for s in flag.sources for sc in s.scenarios for r in sc.rules)),
+        ", ".join(flag.alternatives),
+        _clean("; ".join(v for g, v in conversions.items() if g in flag.genes)),
+        _clean("; ".join(reasons)),
+    ]
+
+
+def render_drug_tsv(report: DrugReport) -> str:
+    head = (
+        f"# pgx {report.pgx_version}\tknowledge {report.knowledge_version}\trules {report.rules_version}"
+        f"\tinput {report.input.name}\tsha256 {report.input.sha256}\tschema {report.schema_version}"
+    )
+    lines = [head, "\t".join(COLUMNS)]
+    for s in report.samples:
+        conversions = {c.gene: f"{c.gene} {c.genotype_phenotype} -> {c.phenotype} ({', '.join(c.medications)})"
+                       for c in s.phenoconversions}
+        lines += ["\t".join(drug_row(s.sample, d, conversions)) for d in s.drugs]
+    return "\n".join(lines) + "\n"

@@ -74,6 +74,8 @@ def _convert(option: GeneOption, effect: ConversionEffect, conv: GeneConversion,
             base = base.replace(q, "")
         if base not in conv.ladder:
             return option
+        if steps > 0 and conv.ladder.index(base) == 0:  # a poor metabolizer has no enzyme to induce
+            return option
         i = min(max(conv.ladder.index(base) + steps, 0), len(conv.ladder) - 1)
         if conv.ladder[i] == base:  # already at that end of the ladder (or no move): keep the option as it is
             return option

@@ -25,7 +25,7 @@ from pgx.report.models import CallReport, GeneCall, InputFile
 from pgx.rules.engine import LEVEL_ORDER, DrugOutcome, drug_genes, evaluate, memo, result_key
 from pgx.rules.loader import RuleBase, load_rules
 from pgx.rules.patient import PatientState, patient_state
-from pgx.rules.schema import LookupRule
+from pgx.rules.schema import ACTION_SEVERITY, LookupRule
 
 REPORT_SCHEMA_VERSION = "1.0"
 
@@ -51,6 +51,7 @@ class DrugFlag(DrugOutcome):
     evidence: list[list[EvidenceStep]] = Field(
         default_factory=list, description="Genotype -> phenotype (-> converted phenotype) -> pathway -> drug -> rule")
     ambiguous: bool = False
+    notes: list[str] = Field(default_factory=list, description="How the flag was decided, where it is not obvious")
 
 
 class SampleReport(_Out):
@@ -114,13 +115,35 @@ def _flag_drug(g: nx.MultiDiGraph, rb: RuleBase, state: PatientState, outcome: D
             for applied in sc.rules:
                 named.extend(applied.alternatives)
                 rule = rules.get(applied.rule_id)
-                path = evidence_path(g, state, outcome.drug, rule) if rule is not None else []
+                path = evidence_path(g, _as_scenario(state, sc.choice), outcome.drug, rule) if rule is not None else []
                 if path and path not in evidence:
                     evidence.append(path)
     ambiguous = any(s.status == "ambiguous" for s in outcome.sources)
     extra = graph_alternatives(g, outcome.drug, state) if outcome.level in ("contraindicated", "change") else []
     return DrugFlag.model_construct(**dict(outcome), alternatives=list(dict.fromkeys(named)),
                                     class_alternatives=extra, evidence=evidence, ambiguous=ambiguous)
+
+
+def _as_scenario(state: PatientState, choice: dict[str, int]) -> PatientState:
+    """The patient with each tied gene narrowed to the candidate a scenario used (for its evidence path)."""
+    if not choice:
+        return state
+    genes = dict(state.genes)
+    for gene, i in choice.items():
+        result = genes.get(gene)
+        if result is not None and len(result.options) > 1:
+            genes[gene] = result.model_copy(update={"options": (result.options[i],)})
+    return state.model_copy(update={"genes": genes})
+
+
+def _converted(state: PatientState, genes: list[str]) -> bool:
+    return any(o.conversion is not None for g in genes for o in state.result(g).options)
+
+
+def _severity(outcome: DrugOutcome) -> tuple[int, int]:
+    """Smaller is more cautious: the flag level, then the action."""
+    assessed = ("contraindicated", "change", "cannot_assess", "caution", "standard", "no_guideline")
+    return assessed.index(outcome.level), ACTION_SEVERITY.get(outcome.action or "", 99)
 
 
 def sample_report(kb: KnowledgeBase, rb: RuleBase, sample: str, calls: list[GeneCall],
@@ -138,7 +161,17 @@ def sample_report(kb: KnowledgeBase, rb: RuleBase, sample: str, calls: list[Gene
             seen_as = apply_medications(kb, state.model_copy(update={"medications": others}))
             outcome = evaluate(rb, seen_as, [outcome.drug])[0]
             seen_atypical = atypical_genes(seen_as)
-        flags.append(flag_drug(kb, rb, seen_as, outcome, seen_atypical))
+        notes: list[str] = []
+        if seen_as is not state and _converted(seen_as, drug_genes(rb, outcome.drug)):
+            # Co-medication may make a result look more benign (an inducer on a normal metabolizer,
+            # an inhibitor on an ultrarapid one); the report never ends less cautious than the genotype.
+            genotype_only = evaluate(rb, state, [outcome.drug])[0]
+            if _severity(genotype_only) < _severity(outcome):
+                notes.append(f"Judged on the genotype result: with the co-medication the converted phenotype "
+                             f"would give {outcome.action or outcome.level}, which is less cautious.")
+                outcome, seen_as, seen_atypical = genotype_only, state, atypical_genes(state)
+        flag = flag_drug(kb, rb, seen_as, outcome, seen_atypical)
+        flags.append(flag.model_copy(update={"notes": notes}) if notes else flag)
     flags.sort(key=lambda f: (LEVEL_ORDER.index(f.level), f.drug))
     warnings = unknown_medications(kb, rb, list(converted.medications))
     warnings += [f"{', '.join(meds)} affect {gene}, which was not called: no phenoconversion applied"

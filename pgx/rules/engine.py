@@ -59,7 +59,9 @@ class Scenario(_Out):
     """One combination of the patient's candidate results and what it leads to."""
 
     genes: dict[str, str]  # gene -> "diplotype (phenotype)" as used
-    rules: list[AppliedRule]
+    rules: list[AppliedRule]  # empty: no rule covers this possibility (see note)
+    choice: dict[str, int] = Field(default_factory=dict, description="gene -> index of the candidate result used")
+    note: str | None = None
 
 
 class SourceOutcome(_Out):
@@ -78,6 +80,8 @@ class DrugOutcome(_Out):
     genes: list[str] = Field(default_factory=list)
     sources: list[SourceOutcome] = Field(default_factory=list)
     conflicts: list[str] = Field(default_factory=list, description="Rules of equal specificity that disagree")
+    not_assessed: list[str] = Field(default_factory=list,
+                                    description="Recommendations that could not be assessed, and why")
 
 
 def _option_label(gene: str, opt: GeneOption) -> str:
@@ -105,9 +109,21 @@ def condition_holds(c: GeneCondition, opt: GeneOption | None) -> bool:
             c.activity_score.max is None or s <= c.activity_score.max + 1e-9)
     if c.allele_status is not None:
         return opt.allele_status.get(c.allele_status.allele) == c.allele_status.positive
-    if c.diplotypes is not None:
-        return opt.diplotype is not None and opt.conversion is None and opt.diplotype in c.diplotypes
+    if c.diplotypes is not None:  # either order of the two alleles
+        return opt.diplotype is not None and opt.conversion is None and _canonical(opt.diplotype) in {
+            _canonical(d) for d in c.diplotypes}
     return False
+
+
+def _canonical(diplotype: str) -> tuple[str, ...]:
+    return tuple(sorted(diplotype.split("/")))
+
+
+def untyped(c: GeneCondition, opt: GeneOption | None) -> str | None:
+    """Why a condition cannot be decided for this result (None when it can)."""
+    if c.allele_status is not None and opt is not None and c.allele_status.allele not in opt.allele_status:
+        return f"{c.gene}{c.allele_status.allele} not typed"
+    return None
 
 
 _MEMO_LIMIT = 200_000
@@ -145,14 +161,22 @@ def _lookup_source(source: str, rules: list[LookupRule], patient: PatientState,
                    conflicts: list[str], rb: RuleBase | None = None) -> SourceOutcome:
     genes = sorted({c.gene for r in rules for c in r.condition})
     results = {g: patient.result(g) for g in genes}
-    choices: list[list[GeneOption | None]] = [list(results[g].options) if results[g].called else [None] for g in genes]
+    choices = [list(enumerate(results[g].options)) if results[g].called else [(-1, None)] for g in genes]
     scenarios: list[Scenario] = []
-    unmatched_missing: set[str] = set()
+    missing: set[str] = set()
     for combo in itertools.product(*choices):
-        state = dict(zip(genes, combo, strict=True))
+        state = {g: opt for g, (_, opt) in zip(genes, combo, strict=True)}
+        index = {g: i for g, (i, _) in zip(genes, combo, strict=True) if i >= 0}
         hits = [r for r in rules if all(condition_holds(c, state.get(c.gene)) for c in r.condition)]
         if not hits:
-            unmatched_missing |= {g for g, o in state.items() if o is None}
+            gaps = {f"{g} not called ({results[g].reason})" for g, o in state.items() if o is None}
+            gaps |= {why for r in rules for c in r.condition if (why := untyped(c, state.get(c.gene)))}
+            gaps |= {f"{g} result is {o.phenotype}" for g, o in state.items()
+                     if o is not None and (o.phenotype or "").lower() == "indeterminate"}
+            missing |= gaps
+            labels = {g: _option_label(g, o) if o is not None else "no result" for g, o in sorted(state.items())}
+            note = "; ".join(sorted(gaps)) if gaps else "no rule of this guideline covers this result"
+            scenarios.append(Scenario.model_construct(genes=labels, rules=[], choice=index, note=note))
             continue
         best = max(r.specificity for r in hits)
         top = [r for r in hits if r.specificity == best]
@@ -162,13 +186,18 @@ def _lookup_source(source: str, rules: list[LookupRule], patient: PatientState,
         labels = {g: (_option_label(g, state[g]) if state[g] is not None else "no result")  # type: ignore[arg-type]
                   for g in sorted(used)}
         made = [memo(rb, ("applied", r.id), lambda r=r: applied(r)) if rb is not None else applied(r) for r in top]
-        scenarios.append(Scenario.model_construct(genes=labels, rules=made))
-    if not scenarios:
-        if unmatched_missing:
-            why = "; ".join(f"{g} not called ({results[g].reason})" for g in sorted(unmatched_missing))
-            return SourceOutcome(source=source, genes=genes, status="cannot_assess", reason=why)
+        scenarios.append(Scenario.model_construct(genes=labels, rules=made, choice=index, note=None))
+    decided = [s for s in scenarios if s.rules]
+    if not decided:
+        if missing:
+            return SourceOutcome(source=source, genes=genes, status="cannot_assess", reason="; ".join(sorted(missing)))
         return SourceOutcome(source=source, genes=genes, status="no_rule",
                              reason="no rule of this guideline covers the patient's result")
+    if len(decided) < len(scenarios):  # some tied candidates are covered, others not: never definite
+        actions = {r.action for s in decided for r in s.rules}
+        worst = min(actions, key=lambda a: ACTION_SEVERITY[a])
+        return SourceOutcome(source=source, genes=genes, status="ambiguous", action=worst, scenarios=scenarios,
+                             reason="; ".join(sorted({s.note for s in scenarios if s.note})))
     actions = {r.action for s in scenarios for r in s.rules}
     worst = min(actions, key=lambda a: ACTION_SEVERITY[a])
     distinct = {tuple(sorted(r.rule_id for r in s.rules)) for s in scenarios}
@@ -218,10 +247,9 @@ def _evaluate_drug(rb: RuleBase, drug: str, patient: PatientState) -> DrugOutcom
     groups = memo(rb, ("groups", drug), lambda: rule_groups([r for r in rules if isinstance(r, LookupRule)]))
     for group in groups:
         outcomes.append(_lookup_source(group[0].source, group, patient, conflicts, rb))
-    genes = memo(rb, ("genes", drug), lambda: sorted({c.gene for r in rules if isinstance(r, LookupRule)
-                                                        for c in r.condition}))
-    return DrugOutcome(drug=drug, level=_level(outcomes), action=_summary_action(outcomes), genes=genes,
-                       sources=outcomes, conflicts=conflicts)
+    missing = [f"{o.source} ({', '.join(o.genes)}): {o.reason}" for o in outcomes if o.status == "cannot_assess"]
+    return DrugOutcome(drug=drug, level=_level(outcomes), action=_summary_action(outcomes),
+                       genes=drug_genes(rb, drug), sources=outcomes, conflicts=conflicts, not_assessed=missing)
 
 
 def _level(outcomes: list[SourceOutcome]) -> FlagLevel:
@@ -236,7 +264,12 @@ def _level(outcomes: list[SourceOutcome]) -> FlagLevel:
             levels.append("caution" if o.status == "ambiguous" and level == "standard" else level)
     assessed = [lv for lv in levels if lv not in ("cannot_assess", "no_guideline")]
     if assessed:
-        return min(assessed, key=LEVEL_ORDER.index)  # type: ignore[arg-type,return-value]
+        worst = min(assessed, key=LEVEL_ORDER.index)
+        # A recommendation that could not be assessed (HLA-B not typed for phenytoin, TPMT not called
+        # for a thiopurine) may hide a contraindication: the drug is never "standard" or "caution" then.
+        if "cannot_assess" in levels and worst in ("standard", "caution"):
+            return "cannot_assess"
+        return worst  # type: ignore[return-value]
     return "cannot_assess" if "cannot_assess" in levels else "no_guideline"
 
 

@@ -120,8 +120,10 @@ class LookupRule(Strict):
         return [c.gene for c in self.condition]
 
     @property
-    def specificity(self) -> int:
-        return max(c.specificity for c in self.condition)
+    def specificity(self) -> tuple[int, int]:
+        """The most specific condition first, then how many genes the rule constrains: a rule on
+        CYP2D6 and CYP3A4 together beats one on CYP2D6 alone for a patient both fit."""
+        return max(c.specificity for c in self.condition), len(self.condition)
 
 
 class WarfarinDosingRule(Strict):

@@ -46,6 +46,10 @@ def evaluate_warfarin(rule: WarfarinDosingRule, patient: PatientState) -> Source
             if carried:
                 steps.append(f"African ancestry: CYP2C9 {'/'.join(carried)} carrier, decrease the computed dose by "
                              f"{_pct(rule.african_cyp2c9_decrease)}.")
+            if o9.conversion is not None:
+                steps.append(f"CYP2C9 activity is further lowered by {', '.join(o9.conversion.perpetrators)} "
+                             f"({o9.conversion.effect}); the algorithms take the genotype only, so expect a lower "
+                             "dose requirement than computed.")
             rs = c9.variants.get(str(rule.rs12777823_position))
             if rs is None or any(a is None for a in rs):
                 steps.append("rs12777823 not genotyped: the African-ancestry adjustment for it cannot be applied.")

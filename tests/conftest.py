@@ -51,9 +51,13 @@ def run_pgx(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
     return subprocess.run([*cmd, *args], capture_output=True, text=True, cwd=cwd, timeout=600)
 
 
-def simulate_vcf(path: Path, genes: dict[str, str], sample: str = "SIMULATED") -> Path:
-    """A VCF made by `pgx simulate` carrying these diplotypes (other genes reference/reference)."""
+def simulate_vcf(path: Path, genes: dict[str, str], sample: str = "SIMULATED", *, phased: bool = False,
+                 only_listed: bool = False) -> Path:
+    """A VCF made by `pgx simulate` carrying these diplotypes (other genes reference/reference,
+    or absent with ``only_listed``)."""
     args = ["simulate", "--sample", sample, "-o", str(path)]
+    args += ["--phased"] if phased else []
+    args += ["--only-listed"] if only_listed else []
     for gene, diplotype in genes.items():
         args += ["-g", gene, "-d", diplotype]
     proc = run_pgx(*args)

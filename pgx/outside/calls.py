@@ -31,6 +31,7 @@ from pgx.vcf.reader import sha256_file
 ALL_SAMPLES = "*"
 _COPIES = re.compile(r"^(?P<name>.+?)x(?P<ge>≥|>=)?(?P<n>\d+)$")
 _HLA = re.compile(r"^\*\d{2,3}:\d{2,3}(:\d{2,3})*[A-Z]?$")
+_HLA_SUFFIX = re.compile(r"^(\*\d{2,3}:\d{2,3}(?::\d{2,3})*)([A-Z]?)$")
 COLUMNS = {"sample", "gene", "diplotype", "phenotype", "activity_score"}
 
 
@@ -208,10 +209,25 @@ def _status_phenotypes(gene: Gene, rows: list[OutsideRow]) -> list[str]:
     if explicit and not any(r.diplotype for r in rows):
         return explicit
 
-    def carries(allele: str) -> bool:  # "*57:01:01" is a *57:01 allele at higher resolution
-        return any(c == allele or c.startswith(allele + ":") for c in carried)
+    # "*57:01:01" is a *57:01 allele at higher resolution; a P or G group suffix names the same
+    # protein. An expression suffix (N null, L low, S secreted, Q questionable) leaves the
+    # allele's status open: it is reported as not typed rather than guessed either way.
+    plain: set[str] = set()
+    unsure: set[str] = set()
+    for c in carried:
+        m = _HLA_SUFFIX.match(c)
+        if m is None:
+            plain.add(c)
+        elif m.group(2) in ("", "P", "G"):
+            plain.add(m.group(1))
+        else:
+            unsure.add(m.group(1))
 
-    return [f"{a} {'positive' if carries(a) else 'negative'}" for a in gene.phenotyping.status_alleles]
+    def matches(names: set[str], allele: str) -> bool:
+        return any(c == allele or c.startswith(allele + ":") for c in names)
+
+    return [f"{a} {'positive' if matches(plain, a) else 'negative'}" for a in gene.phenotyping.status_alleles
+            if matches(plain, a) or not matches(unsure, a)]
 
 
 def canonical_allele(gene: Gene, name: str) -> str:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pgx.report.drugs import DrugFlag, DrugReport
 from pgx.report.tsv import _clean
+from pgx.rules.engine import SourceOutcome
+from pgx.rules.schema import ACTION_SEVERITY
 
 COLUMNS = [
-    "sample", "drug", "level", "action", "dose_factor", "genes", "results", "sources", "rule_ids",
-    "alternatives", "phenoconversion", "reason",
+    "sample", "drug", "level", "action", "dose_factor", "ambiguous", "genes", "results", "sources", "rule_ids",
+    "alternatives", "phenoconversion", "reason", "sample_warnings",
 ]  # fmt: skip
 
 
@@ -30,33 +32,46 @@ def _source_label(flag: DrugFlag, source: str, genes: list[str]) -> str:
     return f"{source}({'+'.join(genes)})" if repeated else source
 
 
-def drug_row(sample: str, flag: DrugFlag, conversions: dict[str, str]) -> list[str]:
+def _source_action(s: SourceOutcome) -> str:
+    """An ambiguous source lists every action its tied results lead to, worst first."""
+    if s.status != "ambiguous":
+        return s.action or s.status
+    acts = sorted({r.action for sc in s.scenarios for r in sc.rules}, key=lambda a: ACTION_SEVERITY[a])
+    if any(not sc.rules for sc in s.scenarios):
+        acts.append("no_rule")
+    return f"ambiguous({'|'.join(acts)})"
+
+
+def drug_row(sample: str, flag: DrugFlag, warnings: str) -> list[str]:
     results = dict.fromkeys(f"{g}: {v}" for s in flag.sources for sc in s.scenarios for g, v in sc.genes.items())
-    reasons = [f"{s.source}: {s.reason}" for s in flag.sources if s.reason]
+    converted = [r for r in results if "[converted from" in r]
+    reasons = [f"{s.source}: {s.reason}" for s in flag.sources if s.reason] + list(flag.notes)
+    reasons += [n for n in flag.not_assessed if not flag.sources]
     return [
         _clean(sample),
         flag.drug,
         flag.level,
         flag.action or "",
         _dose(flag),
+        "yes" if flag.ambiguous else "no",
         ", ".join(flag.genes),
         _clean(" | ".join(results)),
-        ", ".join(_source_label(flag, s.source, s.genes) + f"={s.action or s.status}" for s in flag.sources),
+        ", ".join(_source_label(flag, s.source, s.genes) + f"={_source_action(s)}" for s in flag.sources),
         ", ".join(dict.fromkeys(r.rule_id for s in flag.sources for sc in s.scenarios for r in sc.rules)),
         ", ".join(flag.alternatives),
-        _clean("; ".join(v for g, v in conversions.items() if g in flag.genes)),
+        _clean("; ".join(converted)),
         _clean("; ".join(reasons)),
+        warnings,
     ]
 
 
 def render_drug_tsv(report: DrugReport) -> str:
     head = (
         f"# pgx {report.pgx_version}\tknowledge {report.knowledge_version}\trules {report.rules_version}"
-        f"\tinput {report.input.name}\tsha256 {report.input.sha256}\tschema {report.schema_version}"
+        f"\tinput {_clean(report.input.name)}\tsha256 {report.input.sha256}\tschema {report.schema_version}"
     )
     lines = [head, "\t".join(COLUMNS)]
     for s in report.samples:
-        conversions = {c.gene: f"{c.gene} {c.genotype_phenotype} -> {c.phenotype} ({', '.join(c.medications)})"
-                       for c in s.phenoconversions}
-        lines += ["\t".join(drug_row(s.sample, d, conversions)) for d in s.drugs]
+        warnings = _clean("; ".join(s.medication_warnings))
+        lines += ["\t".join(drug_row(s.sample, d, warnings)) for d in s.drugs]
     return "\n".join(lines) + "\n"

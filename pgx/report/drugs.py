@@ -20,6 +20,7 @@ from pgx.errors import UsageError
 from pgx.graph import EvidenceStep, atypical_genes, evidence_path, graph_for
 from pgx.graph import alternatives as graph_alternatives
 from pgx.knowledge.loader import KnowledgeBase, load_knowledge
+from pgx.knowledge.schema import GuidelineLink
 from pgx.phenotype.conversion import apply_medications, unconverted_genes
 from pgx.report.models import CallReport, GeneCall, InputFile
 from pgx.rules.engine import LEVEL_ORDER, DrugOutcome, drug_genes, evaluate, memo, result_key
@@ -154,14 +155,17 @@ def sample_report(kb: KnowledgeBase, rb: RuleBase, sample: str, calls: list[Gene
     atypical = atypical_genes(converted)
     for outcome in evaluate(rb, converted, drugs):
         seen_as, seen_atypical = converted, atypical
+        notes: list[str] = []
         if outcome.drug in converted.medications:
             # A perpetrator's own guideline dosing already reflects its effect on its enzyme:
             # judge a medication the patient takes without the conversion it causes itself.
             others = tuple(m for m in state.medications if m != outcome.drug)
             seen_as = apply_medications(kb, state.model_copy(update={"medications": others}))
+            if _converted(converted, drug_genes(rb, outcome.drug)) != _converted(seen_as, drug_genes(rb, outcome.drug)):
+                notes.append(f"Judged without {outcome.drug}'s own effect on its enzymes: its guideline already "
+                             "reflects it.")
             outcome = evaluate(rb, seen_as, [outcome.drug])[0]
             seen_atypical = atypical_genes(seen_as)
-        notes: list[str] = []
         if seen_as is not state and _converted(seen_as, drug_genes(rb, outcome.drug)):
             # Co-medication may make a result look more benign (an inducer on a normal metabolizer,
             # an inhibitor on an ultrarapid one); the report never ends less cautious than the genotype.
@@ -172,6 +176,7 @@ def sample_report(kb: KnowledgeBase, rb: RuleBase, sample: str, calls: list[Gene
                 outcome, seen_as, seen_atypical = genotype_only, state, atypical_genes(state)
         flag = flag_drug(kb, rb, seen_as, outcome, seen_atypical)
         flags.append(flag.model_copy(update={"notes": notes}) if notes else flag)
+    flags = _uncovered(kb, rb, converted, flags, explicit=drugs is not None)
     flags.sort(key=lambda f: (LEVEL_ORDER.index(f.level), f.drug))
     warnings = unknown_medications(kb, rb, list(converted.medications))
     warnings += [f"{', '.join(meds)} affect {gene}, which was not called: no phenoconversion applied"
@@ -184,6 +189,35 @@ def sample_report(kb: KnowledgeBase, rb: RuleBase, sample: str, calls: list[Gene
         genes=calls,
         drugs=flags,
     )
+
+
+def uncovered_guidelines(kb: KnowledgeBase, rb: RuleBase) -> dict[str, list[GuidelineLink]]:
+    """Drugs with a published CPIC level A guideline for a gene pgx calls, but no rules in the rule base yet."""
+    out: dict[str, list[GuidelineLink]] = {}
+    for d in kb.drugs.drugs if kb.drugs else []:
+        links = [g for g in d.guidelines if g.url and g.gene in kb.genes and (g.cpic_level or "").startswith("A")]
+        if links and not rb.rules_for(d.name):
+            out[d.name] = links
+    return out
+
+
+def _uncovered(kb: KnowledgeBase, rb: RuleBase, state: PatientState, flags: list[DrugFlag],
+               explicit: bool) -> list[DrugFlag]:
+    """Never let "no rule in pgx" read as "no guideline": such drugs are flagged cannot assess when the
+    patient's result for their gene is not normal (or was asked for by name)."""
+    missing = memo(rb, ("uncovered", kb.location, kb.version), lambda: uncovered_guidelines(kb, rb))
+    if not missing:
+        return flags
+    out = [f for f in flags if f.drug not in missing]
+    asked = {f.drug for f in flags}
+    for drug, links in sorted(missing.items()):
+        relevant = [g for g in links if not state.result(g.gene).called or g.gene in atypical_genes(state)]
+        if (explicit and drug in asked) or (not explicit and relevant):
+            why = [f"CPIC has a guideline for {g.gene} ({g.url}) that pgx does not encode yet; consult it"
+                   for g in links]
+            out.append(DrugFlag(drug=drug, level="cannot_assess", genes=sorted({g.gene for g in links}),
+                                not_assessed=why))
+    return out
 
 
 def unknown_medications(kb: KnowledgeBase, rb: RuleBase, medications: list[str]) -> list[str]:

@@ -43,12 +43,16 @@ def _dose(obj: AppliedRule | DrugFlag) -> str:
     read as advice to give 70% when only another guideline's other branch says so.
     """
     if isinstance(obj, AppliedRule):
-        return _fraction(obj.dose_factor, obj.dose_factor_range)
+        text = _fraction(obj.dose_factor, obj.dose_factor_range)
+        # a dose on an avoid rule is the guideline's fallback, never the advice itself
+        if text and obj.action in ("avoid", "contraindicated"):
+            return text.replace(" (", " (if used anyway: ", 1)
+        return text
     for s in sorted(obj.sources, key=lambda s: s.source != "CPIC"):
         for sc in s.scenarios:
             for r in sc.rules:
                 if r.action == obj.action and (r.dose_factor is not None or r.dose_factor_range):
-                    return _fraction(r.dose_factor, r.dose_factor_range)
+                    return _dose(r)
     return ""
 
 

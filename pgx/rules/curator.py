@@ -18,7 +18,7 @@ from pgx.knowledge.schema import Gene
 from pgx.phenotype.conversion import apply_medications
 from pgx.rules.engine import DrugOutcome, condition_holds, evaluate_drug, rule_groups
 from pgx.rules.loader import RuleBase, filename_for
-from pgx.rules.patient import GeneOption, GeneResult, PatientState, from_phenotypes
+from pgx.rules.patient import Conversion, GeneOption, GeneResult, PatientState, from_phenotypes
 from pgx.rules.schema import ACTION_SEVERITY, GeneCondition, LookupRule, RuleFile, RuleTestFile
 from pgx.yamlio import MarkedDocument, load_marked, validate_document
 
@@ -88,6 +88,9 @@ def _examples(kb: KnowledgeBase, c: GeneCondition) -> list[GeneOption | None]:
     if c.not_tested:
         return [None]
     if c.phenotypes is not None:
+        if c.by_comedication:
+            conv = Conversion(genotype_phenotype=None, perpetrators=("a perpetrator",), effect="probe", note="")
+            return [GeneOption(phenotype=p, conversion=conv) for p in c.phenotypes]
         return [GeneOption(phenotype=p) for p in c.phenotypes]
     if c.activity_score is not None:
         lo = c.activity_score.min if c.activity_score.min is not None else 0.0

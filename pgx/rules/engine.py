@@ -68,6 +68,7 @@ class SourceOutcome(_Out):
     source: str
     genes: list[str] = Field(default_factory=list, description="Genes this recommendation is about")
     status: Literal["matched", "ambiguous", "no_rule", "cannot_assess"]
+    partial: bool = Field(False, description="Decided by a rule for a gene that was not tested (the others only)")
     action: str | None = None  # the action when matched (or the most severe when ambiguous)
     scenarios: list[Scenario] = Field(default_factory=list)
     reason: str | None = None
@@ -100,6 +101,8 @@ def condition_holds(c: GeneCondition, opt: GeneOption | None) -> bool:
     if c.not_tested:
         return opt is None
     if opt is None:
+        return False
+    if c.by_comedication and opt.conversion is None:
         return False
     if c.phenotypes is not None:
         return opt.phenotype is not None and opt.phenotype.lower() in {p.lower() for p in c.phenotypes}
@@ -204,7 +207,12 @@ def _lookup_source(source: str, rules: list[LookupRule], patient: PatientState,
     status = "matched" if len(actions) == 1 else "ambiguous"
     if status == "matched" and len(distinct) == 1:
         scenarios = scenarios[:1]
-    return SourceOutcome(source=source, genes=genes, status=status, action=worst, scenarios=scenarios)
+    by_id = {r.id: r for r in rules}
+    untested = sorted({c.gene for s in scenarios for a in s.rules for c in by_id[a.rule_id].condition if c.not_tested})
+    reason = ("based on the other genes only: " + "; ".join(f"{g} not called ({results[g].reason})" for g in untested)
+              if untested else None)
+    return SourceOutcome(source=source, genes=genes, status=status, action=worst, scenarios=scenarios,
+                         partial=bool(untested), reason=reason)
 
 
 def result_key(patient: PatientState, genes: list[str]) -> tuple[object, ...]:
@@ -261,7 +269,8 @@ def _level(outcomes: list[SourceOutcome]) -> FlagLevel:
             levels.append("no_guideline")
         else:
             level = _LEVEL_OF_ACTION[o.action or "insufficient_evidence"]
-            levels.append("caution" if o.status == "ambiguous" and level == "standard" else level)
+            uncertain = o.status == "ambiguous" or o.partial  # tied results, or a gene the rule had to skip
+            levels.append("caution" if uncertain and level == "standard" else level)
     assessed = [lv for lv in levels if lv not in ("cannot_assess", "no_guideline")]
     if assessed:
         worst = min(assessed, key=LEVEL_ORDER.index)

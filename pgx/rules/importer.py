@@ -498,6 +498,21 @@ def build_rules(kb: KnowledgeBase, data: Path, curation: dict[str, Any],
         if prov is not None:
             merged = Provenance(table=prov.table, rows=[*prov.rows, row.row_id], note=prov.note)
             by_drug[row.drug][rule.id] = existing.model_copy(update={"provenance": merged})
+    for alias, like in (curation.get("same_rules_as") or {}).items():
+        for rule in list(by_drug.get(like, {}).values()):
+            copy = rule.model_copy(update={
+                "id": alias + rule.id[len(like):], "drugs": [alias],
+                "guideline": (rule.guideline or "").replace(like, alias) or None,
+                "rationale": rule.rationale.replace(like, alias), "alternatives": [a for a in rule.alternatives
+                                                                                 if a != alias],
+                "provenance": Provenance(table=rule.provenance.table if rule.provenance else "curation",
+                                         rows=rule.provenance.rows if rule.provenance else [],
+                                         note=f"class-wide guideline: the rule of {like}")})
+            by_drug[alias][copy.id] = copy
+    for extra in curation.get("added_rules", []):
+        rule = LookupRule.model_validate({"kind": "lookup", **extra})
+        for drug in rule.drugs:
+            by_drug[drug][rule.id] = rule
     for rules_by_id in by_drug.values():
         for rule in reference_rules(kb, list(rules_by_id.values()), curation.get("reference_phenotypes", {})):
             rules_by_id.setdefault(rule.id, rule)
@@ -529,74 +544,88 @@ def reference_rules(kb: KnowledgeBase, rules: list[LookupRule],
     out: list[LookupRule] = []
     for group in rule_groups(rules):
         first = group[0]
-        genes = {c.gene for r in group for c in r.condition}
         names = reference.get(first.source, [])
-        if len(genes) != 1 or not names:
-            continue
-        gene = next(iter(genes))
-        if gene not in kb.genes:
-            continue
-        known = {p.lower(): p for p in ConditionMapper(kb, {}).phenotypes(kb.gene(gene))}
-        covered = {p.lower() for r in group for c in r.condition for p in (c.phenotypes or [])}
-        missing = [known[n.lower()] for n in names if n.lower() in known and n.lower() not in covered]
-        if not missing:
-            continue
-        cond = GeneCondition(gene=gene, phenotypes=missing)
-        out.append(first.model_copy(update={
-            "id": f"{first.drugs[0]}.{first.source.lower()}.{_slug(cond)}",
-            "condition": [cond], "action": "standard_dosing", "dose_factor": None, "dose_factor_range": None,
-            "strength": None, "alternatives": [],
-            "rationale": f"{gene} {missing[0]}: the {first.source} reference phenotype; "
-                         "the guideline lists no action for it.",
-            "provenance": Provenance(table=first.provenance.table if first.provenance else "curation",
-                                     note=f"{first.source} reference phenotype "
-                                          "(rules/curation.yaml reference_phenotypes)"),
-        }))
+        single = sorted({r.condition[0].gene for r in group if len(r.condition) == 1})
+        for gene in single if names else []:
+            if gene not in kb.genes:
+                continue
+            known = {p.lower(): p for p in ConditionMapper(kb, {}).phenotypes(kb.gene(gene))}
+            covered = {p.lower() for r in group if len(r.condition) == 1 and r.condition[0].gene == gene
+                       for p in (r.condition[0].phenotypes or [])}
+            missing = [known[n.lower()] for n in names if n.lower() in known and n.lower() not in covered]
+            if missing:
+                out.append(_reference_rule(first, gene, missing))
     return out
 
 
+def _reference_rule(first: LookupRule, gene: str, missing: list[str]) -> LookupRule:
+    cond = GeneCondition(gene=gene, phenotypes=missing)
+    return first.model_copy(update={
+        "id": f"{first.drugs[0]}.{first.source.lower()}.{_slug(cond)}",
+        "condition": [cond], "action": "standard_dosing", "dose_factor": None, "dose_factor_range": None,
+        "strength": None, "alternatives": [],
+        "rationale": f"{gene} {missing[0]}: the {first.source} reference phenotype; "
+                     "the guideline lists no action for it.",
+        "provenance": Provenance(table=first.provenance.table if first.provenance else "curation",
+                                 note=f"{first.source} reference phenotype "
+                                      "(rules/curation.yaml reference_phenotypes)"),
+    })
+
+
 def score_dependent_phenotype_rules(kb: KnowledgeBase, rules: list[LookupRule]) -> list[LookupRule]:
-    """Phenotype rules whose advice the guideline splits by activity score, made safe for a result without a score.
+    """Phenotype rules for guidelines keyed by activity score, safe for a result without a score.
 
     A VCF call always carries the score, and the score rules win by specificity. A phenotype
-    alone (an outside call, a phenoconverted result) cannot tell meloxicam's score 1 (halve the
-    dose) from 1.5 (standard), so its rule takes the more cautious of the score rules' actions.
+    alone (an outside call, a phenoconverted score between the guideline's grid points) cannot
+    tell meloxicam's score 1 (halve the dose) from 1.5 (standard), so its rule takes the more
+    cautious of the score rules' actions; where the guideline has score rules only (DPWG's
+    fluoropyrimidines, CPIC phenytoin), such a phenotype rule is added.
     """
     from pgx.phenotype.phenotyper import phenotype_from_score
 
+    def score(r: LookupRule) -> float:
+        s = r.condition[0].activity_score
+        return (s.min or 0.0) if s is not None else 0.0
+
     out: list[LookupRule] = []
-    for rule in rules:
-        if len(rule.condition) != 1 or rule.condition[0].phenotypes is None:
+    scored: dict[tuple[str, str], list[LookupRule]] = defaultdict(list)
+    for r in rules:
+        c = r.condition[0]
+        if len(r.condition) == 1 and c.activity_score is not None and c.activity_score.min is not None:
+            scored[(r.source, c.gene)].append(r)
+    for (source, gene_name), score_rules in scored.items():
+        if gene_name not in kb.genes or kb.gene(gene_name).phenotyping.method != "activity_score":
             continue
-        cond = rule.condition[0]
-        names = cond.phenotypes
-        if names is None or cond.gene not in kb.genes or kb.gene(cond.gene).phenotyping.method != "activity_score":
-            continue
-        gene = kb.gene(cond.gene)
-        wanted = {p.lower() for p in names}
-        refined = [r for r in rules if r.source == rule.source and len(r.condition) == 1
-                   and (c := r.condition[0]).gene == cond.gene and c.activity_score is not None
-                   and c.activity_score.min is not None
-                   and phenotype_from_score(gene, c.activity_score.min).lower() in wanted]
-
-        def _score(r: LookupRule) -> float:
-            score = r.condition[0].activity_score
-            return score.min or 0.0 if score is not None else 0.0
-
-        if not refined or {r.action for r in refined} == {rule.action}:
-            continue
-        worst = min([rule, *refined], key=lambda r: ACTION_SEVERITY[r.action])
-        by_score = "; ".join(f"{describe_condition(r.condition[0]).split(' ', 1)[1]}: {_ACTION_WORDS[r.action]}"
-                             for r in sorted(refined, key=_score))
-        out.append(rule.model_copy(update={
-            "action": worst.action, "dose_factor": worst.dose_factor, "dose_factor_range": worst.dose_factor_range,
-            "alternatives": worst.alternatives,
-            "rationale": f"{describe_condition(cond)} without an activity score: {rule.source} advice depends on the "
-                         f"score ({by_score}); the more cautious applies.",
-            "provenance": Provenance(table=rule.provenance.table if rule.provenance else "curation",
-                                     rows=rule.provenance.rows if rule.provenance else [],
-                                     note="action from the activity-score rules (a phenotype alone cannot choose)"),
-        }))
+        gene = kb.gene(gene_name)
+        by_phenotype: dict[str, list[LookupRule]] = defaultdict(list)
+        for r in score_rules:
+            by_phenotype[phenotype_from_score(gene, score(r))].append(r)
+        for phenotype, refined in by_phenotype.items():
+            if phenotype == gene.phenotyping.indeterminate:
+                continue
+            existing = [r for r in rules if r.source == source and len(r.condition) == 1
+                        and r.condition[0].gene == gene_name and r.condition[0].phenotypes is not None
+                        and phenotype.lower() in {p.lower() for p in r.condition[0].phenotypes}]
+            base = existing[0] if existing else None
+            if base is not None and {r.action for r in refined} == {base.action}:
+                continue
+            worst = min([*([base] if base else []), *refined], key=lambda r: ACTION_SEVERITY[r.action])
+            by_score = "; ".join(f"{describe_condition(r.condition[0]).split(' ', 1)[1]}: {_ACTION_WORDS[r.action]}"
+                                 for r in sorted(refined, key=score))
+            cond = base.condition[0] if base else GeneCondition(gene=gene_name, phenotypes=[phenotype])
+            template = base or worst
+            prov = template.provenance
+            out.append(template.model_copy(update={
+                "id": base.id if base else f"{worst.drugs[0]}.{source.lower()}.{_slug(cond)}",
+                "condition": [cond],
+                "action": worst.action, "dose_factor": worst.dose_factor, "dose_factor_range": worst.dose_factor_range,
+                "alternatives": worst.alternatives,
+                "rationale": f"{describe_condition(cond)} without an activity score: {source} advice depends on the "
+                             f"score ({by_score}); the more cautious applies.",
+                "provenance": Provenance(table=prov.table if prov else "curation",
+                                         rows=(prov.rows if base and prov else []),
+                                         note="action from the activity-score rules (a phenotype alone cannot choose)"),
+            }))
     return out
 
 
@@ -731,7 +760,7 @@ def seed_tests(files: dict[str, RuleFile]) -> dict[str, Any]:
     for drug, rf in sorted(files.items()):
         by_source: dict[str, list[LookupRule]] = defaultdict(list)
         for r in rf.rules:
-            if isinstance(r, LookupRule) and not any(c.not_tested for c in r.condition):
+            if isinstance(r, LookupRule) and not any(c.not_tested or c.by_comedication for c in r.condition):
                 by_source[r.source].append(r)
         for source, rules in sorted(by_source.items()):
             rule = min(rules, key=lambda r: (ACTION_SEVERITY[r.action], -len(r.condition), r.id))

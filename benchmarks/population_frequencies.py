@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pysam
+from results_md import RESULTS, write_section
 
 import pgx
 from pgx.calling.pipeline import call_vcf
@@ -47,11 +48,6 @@ from pgx.report.models import CallReport, GeneCall
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "1kgp"
-RESULTS = REPO / "benchmarks" / "RESULTS.md"
-RESULTS_HEADER = (
-    "# Benchmark results\n\n"
-    "Written by the scripts in `benchmarks/` (see `benchmarks/README.md`); each script owns one section.\n"
-)
 SECTION = "## 1000 Genomes population sanity (GRCh38, 3202 samples)"
 
 SUPER_POPS = ("AFR", "AMR", "EAS", "EUR", "SAS")
@@ -540,18 +536,6 @@ def render(results: list[GeneResult], kb: KnowledgeBase, data: Path, total_wall:
     return "\n".join(line for part in parts for line in part).rstrip() + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace this script's level-2 section of ``path`` (or append it), keeping the others."""
-    lines = (path.read_text() if path.exists() else RESULTS_HEADER).splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        path.write_text("".join(lines).rstrip() + "\n\n" + section)
-        return
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    tail = "".join(lines[end:])
-    path.write_text("".join(lines[:start]) + section + ("\n" + tail if tail else ""))
-
-
 # -- main --------------------------------------------------------------------------------------
 
 
@@ -589,7 +573,7 @@ def main(argv: list[str] | None = None) -> int:
     section = render(results, kb, args.data, time.perf_counter() - start, args.samples_limit)
     print(section)
     if args.write:
-        write_section(RESULTS, section)
+        write_section(SECTION, section, RESULTS)
         print(f"wrote {RESULTS}", file=sys.stderr)
     unexplained = [f"{r.gene} {s}" for r in results for s in r.strict.unexplained + r.panel.unexplained]
     for line in unexplained[:20]:

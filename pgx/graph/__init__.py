@@ -146,12 +146,14 @@ def affected_drugs(g: nx.MultiDiGraph, patient: PatientState) -> list[Affected]:
     return sorted(out, key=lambda a: (a.drug, a.gene))
 
 
-def alternatives(g: nx.MultiDiGraph, drug: str, patient: PatientState | None = None) -> list[dict[str, str]]:
+def alternatives(g: nx.MultiDiGraph, drug: str, patient: PatientState | None = None,
+                 atypical: frozenset[str] | None = None) -> list[dict[str, str]]:
     """Drugs in the same class or for the same indication, or named by a rule, that do not depend on a
-    gene with an atypical phenotype in this patient. A drug the graph does not know is a UsageError."""
+    gene with an atypical phenotype in this patient (``atypical``, when the caller has it already).
+    A drug the graph does not know is a UsageError."""
     if g.nodes.get(drug_id(drug), {}).get("kind") != "drug":
         raise UsageError(f"unknown drug {drug!r}", hint="give a generic name, e.g. clopidogrel")
-    return [dict(a) for a in _alternatives(g, drug, atypical_genes(patient))]
+    return [dict(a) for a in _alternatives(g, drug, atypical_genes(patient) if atypical is None else atypical)]
 
 
 def atypical_genes(patient: PatientState | None) -> frozenset[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pgx.report.drugs import DrugFlag, DrugReport
-from pgx.report.tsv import _clean
+from pgx.report.tsv import _clean, provenance_line
 from pgx.rules.engine import SourceOutcome
 from pgx.rules.schema import ACTION_SEVERITY
 
@@ -66,10 +66,8 @@ def drug_row(sample: str, flag: DrugFlag, warnings: str) -> list[str]:
 
 
 def render_drug_tsv(report: DrugReport) -> str:
-    head = (
-        f"# pgx {report.pgx_version}\tknowledge {report.knowledge_version}\trules {report.rules_version}"
-        f"\tinput {_clean(report.input.name)}\tsha256 {report.input.sha256}\tschema {report.schema_version}"
-    )
+    head = provenance_line(pgx=report.pgx_version, knowledge=report.knowledge_version, rules=report.rules_version,
+                           input=report.input.name, sha256=report.input.sha256, schema=report.schema_version)
     lines = [head, "\t".join(COLUMNS)]
     for s in report.samples:
         warnings = _clean("; ".join(s.medication_warnings))

@@ -102,12 +102,13 @@ def flag_drug(kb: KnowledgeBase, rb: RuleBase, state: PatientState, outcome: Dru
     """
     g = graph_for(kb, rb)
     flagged = outcome.level in ("contraindicated", "change")  # only these are offered alternatives
-    key = ("flag", outcome.drug, kb.location, kb.version, result_key(state, drug_genes(rb, outcome.drug)),
-           (atypical_genes(state) if atypical is None else atypical) if flagged else None)
-    return memo(rb, key, lambda: _flag_drug(g, rb, state, outcome))  # type: ignore[no-any-return]
+    atypical = (atypical_genes(state) if atypical is None else atypical) if flagged else None
+    key = ("flag", outcome.drug, kb.location, kb.version, result_key(state, drug_genes(rb, outcome.drug)), atypical)
+    return memo(rb, key, lambda: _flag_drug(g, rb, state, outcome, atypical))  # type: ignore[no-any-return]
 
 
-def _flag_drug(g: nx.MultiDiGraph, rb: RuleBase, state: PatientState, outcome: DrugOutcome) -> DrugFlag:
+def _flag_drug(g: nx.MultiDiGraph, rb: RuleBase, state: PatientState, outcome: DrugOutcome,
+               atypical: frozenset[str] | None) -> DrugFlag:
     rules = {r.id: r for r in rb.rules_for(outcome.drug) if isinstance(r, LookupRule)}
     named: list[str] = []
     evidence: list[list[EvidenceStep]] = []
@@ -120,8 +121,9 @@ def _flag_drug(g: nx.MultiDiGraph, rb: RuleBase, state: PatientState, outcome: D
                 if path and path not in evidence:
                     evidence.append(path)
     ambiguous = any(s.status == "ambiguous" for s in outcome.sources)
-    extra = graph_alternatives(g, outcome.drug, state) if outcome.level in ("contraindicated", "change") else []
-    return DrugFlag.model_construct(**dict(outcome), alternatives=list(dict.fromkeys(named)),
+    extra = graph_alternatives(g, outcome.drug, state, atypical) if atypical is not None else []
+    # every list field given explicitly: a pydantic default_factory costs an inspect.signature per call
+    return DrugFlag.model_construct(**{"notes": [], **dict(outcome)}, alternatives=list(dict.fromkeys(named)),
                                     class_alternatives=extra, evidence=evidence, ambiguous=ambiguous)
 
 

@@ -59,11 +59,15 @@ def gene_row(sample: str, g: GeneCall) -> list[str]:
     ]
 
 
+def provenance_line(**fields: object) -> str:
+    """The TSV's first line: what produced it and from which input, so a row can be reproduced.
+    Values are cleaned like cells: a tab in a file name must not shift the fields."""
+    return "# " + "\t".join(f"{name} {_clean(value)}" for name, value in fields.items())
+
+
 def render_tsv(report: CallReport) -> str:
-    head = (
-        f"# pgx {report.pgx_version}\tknowledge {report.knowledge_version}\tinput {report.input.name}"
-        f"\tsha256 {report.input.sha256}\tschema {report.schema_version}"
-    )
+    head = provenance_line(pgx=report.pgx_version, knowledge=report.knowledge_version, input=report.input.name,
+                           sha256=report.input.sha256, schema=report.schema_version)
     lines = [head, "\t".join(COLUMNS)]
     for s in report.samples:
         for g in s.genes:

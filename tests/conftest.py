@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pgx.knowledge.loader import KnowledgeBase, load_knowledge
+from tests.service_support import BACKENDS, database_url
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
@@ -63,3 +64,9 @@ def simulate_vcf(path: Path, genes: dict[str, str], sample: str = "SIMULATED", *
     proc = run_pgx(*args)
     assert proc.returncode == 0, proc.stderr
     return path
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path):  # type: ignore[no-untyped-def]
+    """A fresh service database on each backend (SQLite always; PostgreSQL when CI provides a server)."""
+    yield from database_url(request.param, tmp_path)

@@ -35,8 +35,11 @@ app.add_typer(knowledge_app, name="knowledge")
 def _register() -> None:
     from pgx.cli.report_cmd import graph_app, report
     from pgx.cli.rules_cmd import rules_app
+    from pgx.cli.service_cmd import serve, service_app
 
     app.add_typer(rules_app, name="rules")
+    app.add_typer(service_app, name="service")
+    app.command("serve")(serve)
     app.add_typer(graph_app, name="graph")
     app.command("report")(report)
 

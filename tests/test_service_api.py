@@ -317,6 +317,27 @@ def test_reports_are_not_ready_before_done_and_unknown_is_404(svc: Svc) -> None:
         assert s.scalar(select(func.count()).select_from(SampleReport)) == 1
 
 
+def test_admin_manages_users_and_a_deactivated_token_stops_working(svc: Svc) -> None:
+    c = svc.client  # type: ignore[attr-defined]
+    assert c.post("/v1/users", headers=svc.h("curator"), json={"name": "x", "role": "pipeline"}).status_code == 403
+    made = c.post("/v1/users", headers=svc.h("admin"), json={"name": "lab-2", "role": "pipeline"})
+    assert made.status_code == 201 and made.json()["token"].startswith("pgx_")
+    h = {"Authorization": f"Bearer {made.json()['token']}"}
+    assert c.get("/v1/genes", headers=h).status_code == 200
+    listed = c.get("/v1/users", headers=svc.h("admin")).json()
+    assert {u["name"] for u in listed} >= {"lab-2", "pharmacist"} and all(u["token"] is None for u in listed)
+    dup = c.post("/v1/users", headers=svc.h("admin"), json={"name": "lab-2", "role": "pipeline"})
+    assert dup.status_code == 422 and "exists" in dup.json()["error"]["message"]
+    weak = c.post("/v1/users", headers=svc.h("admin"), json={"name": "p2", "role": "pharmacist", "password": "short"})
+    assert weak.status_code == 422
+    assert c.patch("/v1/users/lab-2", headers=svc.h("admin"), json={"active": False}).json()["active"] is False
+    assert c.get("/v1/genes", headers=h).status_code == 401
+    assert c.patch("/v1/users/admin", headers=svc.h("admin"), json={"active": False}).status_code == 409
+    with svc.db.session() as s:
+        actions = [a.action for a in s.scalars(select(AuditEntry).where(AuditEntry.object_type == "user")).all()]
+    assert actions == ["create", "update"]
+
+
 def test_openapi_spec_is_committed_and_current(tmp_path: Path) -> None:
     import json
 

@@ -142,7 +142,14 @@ class JobRunner:
         for t in self._threads:
             t.join(timeout=5)
         if self._pool is not None:
+            # uvicorn re-raises SIGTERM after shutdown, so exit handlers never run: end the workers here, or they
+            # outlive the server. A job cut short stays "running" and is re-queued from its stale heartbeat.
+            workers = list(getattr(self._pool, "_processes", {}).values())
             self._pool.shutdown(wait=False, cancel_futures=True)
+            for proc in workers:
+                proc.terminate()
+            for proc in workers:
+                proc.join(timeout=5)
 
     def notify(self) -> None:
         self._wake.set()
@@ -168,7 +175,7 @@ class JobRunner:
             s.execute(update(Job).where(stale, Job.attempts < self.settings.max_attempts).values(status="queued"))
             s.execute(update(Job).where(stale, Job.attempts >= self.settings.max_attempts).values(
                 status="failed", finished_at=utcnow(),
-                error=f"interrupted {self.settings.max_attempts} times while running (the worker stopped); "
+                error=f"interrupted {self.settings.max_attempts} time(s) while running (the worker stopped); "
                       "resubmit the file, and tell the administrator if it happens again"))
 
     def claim(self) -> tuple[str, int] | None:
@@ -185,9 +192,12 @@ class JobRunner:
 
     def _heartbeat(self, job_id: str, attempt: int, finished: threading.Event) -> None:
         while not finished.wait(self.settings.lease_seconds / 3):
-            with self.db.session() as s:
-                s.execute(update(Job).where(Job.id == job_id, Job.status == "running", Job.attempts == attempt)
-                          .values(heartbeat_at=utcnow()))
+            try:
+                with self.db.session() as s:
+                    s.execute(update(Job).where(Job.id == job_id, Job.status == "running", Job.attempts == attempt)
+                              .values(heartbeat_at=utcnow()))
+            except Exception as exc:  # a busy or dropped database must not silently stop the heartbeat
+                log.warning("job %s heartbeat failed (%s); retrying", job_id, type(exc).__name__)
 
     def run(self, job_id: str, attempt: int) -> None:
         with self.db.session() as s:

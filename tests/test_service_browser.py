@@ -92,13 +92,20 @@ def _path(browser: Any) -> str:
     return urlparse(browser.current_url).path
 
 
+def _wait(browser: Any, timeout: float = 15) -> Any:
+    """A wait that retries while a form submission replaces the page under the element being read."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(browser, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
+
+
 def _wait_for_path(browser: Any, path: str, server: PgxServer) -> None:
     """Wait for the navigation a click started (a form post and its redirect) to land on ``path``."""
     from selenium.common.exceptions import TimeoutException
-    from selenium.webdriver.support.ui import WebDriverWait
 
     try:
-        WebDriverWait(browser, 15).until(lambda b: _path(b) == path and b.execute_script(
+        _wait(browser).until(lambda b: _path(b) == path and b.execute_script(
             "return document.readyState") == "complete")
     except TimeoutException:
         raise AssertionError(f"expected {path}, browser is at {browser.current_url}{server.log_tail()}") from None
@@ -107,13 +114,12 @@ def _wait_for_path(browser: Any, path: str, server: PgxServer) -> None:
 def test_wrong_password_stays_on_login_page(browser: Any, service: tuple[PgxServer, dict[str, str]],
                                             artifacts: Path) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     server, _ = service
     _fresh(browser, f"{server.url}/review")
     assert _path(browser) == "/login", "the queue must redirect to the login page without a session"
     _log_in(browser, "not the password at all")
-    error = WebDriverWait(browser, 15).until(lambda b: b.find_element(By.ID, "error"))
+    error = _wait(browser).until(lambda b: b.find_element(By.ID, "error"))
     browser.save_screenshot(str(artifacts / "login-wrong-password.png"))
     assert error.text == "Wrong user name or password."
     assert _path(browser) == "/login" and browser.find_elements(By.ID, "password")
@@ -126,7 +132,6 @@ def test_wrong_password_stays_on_login_page(browser: Any, service: tuple[PgxServ
 def test_pharmacist_overrides_a_flag(browser: Any, service: tuple[PgxServer, dict[str, str]],
                                      artifacts: Path) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     server, tokens = service
     # A pipeline submits a VCF through the API.
@@ -164,7 +169,7 @@ def test_pharmacist_overrides_a_flag(browser: Any, service: tuple[PgxServer, dic
     assert first["drug"] in browser.find_element(By.TAG_NAME, "h1").text
     browser.find_element(By.ID, "reason-input").send_keys(REASON)
     browser.find_element(By.ID, "override").click()
-    WebDriverWait(browser, 15).until(lambda b: b.find_element(By.ID, "status").text == "overridden")
+    _wait(browser).until(lambda b: b.find_element(By.ID, "status").text == "overridden")
     assert not browser.find_elements(By.ID, "error")
     assert browser.find_element(By.ID, "reason").text == REASON  # shown as text, not markup
     audit = browser.execute_script("""

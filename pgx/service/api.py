@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -306,8 +307,6 @@ def create_app(settings: ServiceSettings) -> FastAPI:
                 Path(p).unlink(missing_ok=True)
             raise ApiError(422, "invalid_input", shown(exc, paths)) from None
         ruleset, rules_version = await run_in_threadpool(svc.active_rules)
-        import uuid
-
         job = Job(id=uuid.uuid4().hex, status="queued", input_name=name, input_sha256=sha, stored_name=stored,
                   outside_stored_name=outside_stored, outside_name=outside_name, samples=wanted or found,
                   medications=meds, ruleset_id=ruleset.id if ruleset else None, rules_version=rules_version,

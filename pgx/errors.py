@@ -87,3 +87,11 @@ class SimulationError(InputError):
 
 class UsageError(InputError):
     """Command-line arguments that contradict each other or name unknown things."""
+
+
+class ModelError(InputError):
+    """A model artifact is missing, tampered with, or behaves differently from when it was trained."""
+
+
+class PatientFileError(LocatedInputError):
+    """A patient covariate file (``--patient``) or an outcomes table does not validate."""

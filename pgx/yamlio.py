@@ -53,23 +53,24 @@ class MarkedDocument:
         return (best.start_mark.line + 1, best.start_mark.column + 1)
 
 
-def load_marked(path: str | Path, text: str | None = None) -> MarkedDocument:
-    """Parse one YAML document with safe semantics; syntax errors become KnowledgeError."""
+def load_marked(path: str | Path, text: str | None = None,
+                error: type[LocatedInputError] = KnowledgeError) -> MarkedDocument:
+    """Parse one YAML document with safe semantics; syntax errors become ``error`` at file:line:column."""
     path = str(path)
     if text is None:
         try:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
-            raise KnowledgeError(path, f"cannot read file: {exc.strerror}") from None
+            raise error(path, f"cannot read file: {exc.strerror}") from None
     try:
         data = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a safe loader (C or pure Python)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark else None
         col = mark.column + 1 if mark else None
-        raise KnowledgeError(path, f"YAML syntax error: {exc.problem}", line=line, column=col) from None
+        raise error(path, f"YAML syntax error: {exc.problem}", line=line, column=col) from None
     except yaml.YAMLError as exc:
-        raise KnowledgeError(path, f"YAML error: {exc}") from None
+        raise error(path, f"YAML error: {exc}") from None
     return MarkedDocument(path, data, text)
 
 

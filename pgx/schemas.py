@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from pgx.knowledge.schema import DrugKnowledge, Gene, InteractionKnowledge, Manifest
+from pgx.knowledge.schema import AnnotationKnowledge, DrugKnowledge, Gene, InteractionKnowledge, Manifest
 from pgx.report.drugs import DrugReport
 from pgx.report.models import CallReport
 from pgx.rules.schema import RuleFile, RulesManifest, RuleTestFile
@@ -22,6 +22,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "knowledge-manifest.schema.json": Manifest,
     "knowledge-drugs.schema.json": DrugKnowledge,
     "knowledge-interactions.schema.json": InteractionKnowledge,
+    "knowledge-annotations.schema.json": AnnotationKnowledge,
     "rules-file.schema.json": RuleFile,
     "rules-tests.schema.json": RuleTestFile,
     "rules-manifest.schema.json": RulesManifest,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pgx.errors import KnowledgeError
-from pgx.knowledge.schema import DrugKnowledge, Gene, InteractionKnowledge, Manifest
+from pgx.knowledge.schema import AnnotationKnowledge, DrugKnowledge, Gene, InteractionKnowledge, Manifest
 from pgx.yamlio import load_marked, validate_document
 
 PACKAGE = "pgx.knowledge_base"
@@ -25,6 +25,7 @@ class KnowledgeBase:
     location: str
     drugs: DrugKnowledge | None = None
     interactions: InteractionKnowledge | None = None
+    annotations: AnnotationKnowledge | None = None
 
     @property
     def version(self) -> str:
@@ -61,7 +62,8 @@ def _read_dir(root: Path | importlib.resources.abc.Traversable, label: str) -> K
         genes[name] = gene
     extras: dict[str, object] = {}
     for key, filename, model in (("drugs", "drugs.yaml", DrugKnowledge),
-                                 ("interactions", "interactions.yaml", InteractionKnowledge)):
+                                 ("interactions", "interactions.yaml", InteractionKnowledge),
+                                 ("annotations", "annotations.yaml", AnnotationKnowledge)):
         f = root / filename
         if f.is_file():
             extras[key] = validate_document(load_marked(f"{label}/{filename}", f.read_text("utf-8")), model)

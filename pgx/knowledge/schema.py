@@ -410,3 +410,33 @@ class InteractionKnowledge(Strict):
             if p.source not in ids:
                 raise ValueError(f"perpetrator {p.drug}/{p.gene} cites unknown source {p.source!r}")
         return self
+
+
+# ------------------------------------------------------------------- clinical annotations
+
+AnnotationCategory = Literal["efficacy", "toxicity", "dosage", "metabolism", "other"]
+EvidenceLevel = Literal["1A", "1B", "2A", "2B", "3"]
+Direction = Literal["decreased", "increased", "normal", "mixed"]
+
+
+class ClinicalAnnotation(Strict):
+    """One PharmGKB clinical annotation, reduced to what a patient's phenotype says about it.
+
+    ``effects`` maps a phenotype (as the annotation's genotypes translate) to the direction of
+    the annotated outcome for that phenotype: a poor metabolizer's clopidogrel *efficacy*
+    "decreased". Genotype rows that disagree for the same phenotype read "mixed".
+    """
+
+    id: str = Field(description="PharmGKB clinical annotation ID")
+    drug: str
+    gene: str
+    category: AnnotationCategory
+    level: EvidenceLevel
+    pmids: int = Field(0, description="Number of publications behind the annotation")
+    effects: dict[str, Direction]
+
+
+class AnnotationKnowledge(Strict):
+    schema_version: Literal[1] = 1
+    source: str = Field(description="Where the annotations come from, with its version")
+    annotations: list[ClinicalAnnotation]

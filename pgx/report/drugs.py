@@ -149,9 +149,13 @@ def _severity(outcome: DrugOutcome) -> tuple[int, int]:
     return assessed.index(outcome.level), ACTION_SEVERITY.get(outcome.action or "", 99)
 
 
-def sample_report(kb: KnowledgeBase, rb: RuleBase, sample: str, calls: list[GeneCall],
-                  medications: list[str], drugs: list[str] | None) -> SampleReport:
-    state = patient_state(sample, calls, medications)
+def patient_flags(kb: KnowledgeBase, rb: RuleBase, state: PatientState,
+                  drugs: list[str] | None) -> tuple[PatientState, list[DrugFlag]]:
+    """The patient after phenoconversion, and one flag per drug (all drugs with rules when ``drugs`` is None).
+
+    A function of the patient's results alone, so the report, the re-ranker and its training
+    cohort all judge a drug the same way.
+    """
     converted = apply_medications(kb, state)
     flags = []
     atypical = atypical_genes(converted)
@@ -180,6 +184,12 @@ def sample_report(kb: KnowledgeBase, rb: RuleBase, sample: str, calls: list[Gene
         flags.append(flag.model_copy(update={"notes": notes}) if notes else flag)
     flags = _uncovered(kb, rb, converted, flags, explicit=drugs is not None)
     flags.sort(key=lambda f: (LEVEL_ORDER.index(f.level), f.drug))
+    return converted, flags
+
+
+def sample_report(kb: KnowledgeBase, rb: RuleBase, sample: str, calls: list[GeneCall],
+                  medications: list[str], drugs: list[str] | None) -> SampleReport:
+    converted, flags = patient_flags(kb, rb, patient_state(sample, calls, medications), drugs)
     warnings = unknown_medications(kb, rb, list(converted.medications))
     warnings += [f"{', '.join(meds)} affect {gene}, which was not called: no phenoconversion applied"
                  for gene, meds in unconverted_genes(kb, converted).items()]

@@ -550,6 +550,10 @@ def build_knowledge(source: Path, out_dir: Path, curation_path: Path | None = No
 
     drugs = build_drugs(source, out_dir / "drug_curation.yaml")
     (out_dir / "drugs.yaml").write_text(drugs_to_yaml(drugs), encoding="utf-8")
+    from pgx.knowledge.importer.annotations import annotations_to_yaml, build_annotations
+
+    annotations, _ = build_annotations(source, {d.name for d in drugs.drugs}, set(genes))
+    (out_dir / "annotations.yaml").write_text(annotations_to_yaml(annotations), encoding="utf-8")
     manifest = _manifest(src, curation, sorted(genes))
     (out_dir / "manifest.yaml").write_text(
         dump_yaml(

@@ -33,6 +33,7 @@ app.add_typer(knowledge_app, name="knowledge")
 
 
 def _register() -> None:
+    from pgx.cli.ml_cmd import ml_app
     from pgx.cli.report_cmd import graph_app, report
     from pgx.cli.rules_cmd import rules_app
     from pgx.cli.service_cmd import serve, service_app
@@ -41,6 +42,7 @@ def _register() -> None:
     app.add_typer(service_app, name="service")
     app.command("serve")(serve)
     app.add_typer(graph_app, name="graph")
+    app.add_typer(ml_app, name="ml")
     app.command("report")(report)
 
 err = Console(stderr=True, highlight=False)

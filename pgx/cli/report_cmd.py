@@ -39,6 +39,12 @@ def report(
                                                  "(panel/imputed files only)")] = False,
     knowledge: Annotated[Path | None, typer.Option("--knowledge", help="Knowledge folder (default: bundled)")] = None,
     rules: Annotated[Path | None, typer.Option("--rules", help="Rules folder (default: bundled)")] = None,
+    indication: Annotated[str | None, typer.Option("--indication", help="Rank this indication's drugs by predicted "
+                                                   "response, e.g. antiplatelet, statin, depression")] = None,
+    patient: Annotated[Path | None, typer.Option("--patient", help="Patient covariates YAML (age, height_cm, "
+                                                 "weight_kg, sex, race, medications) for the dose model")] = None,
+    model: Annotated[Path | None, typer.Option("--ranker-model", help="Re-ranker trained with `pgx ml train` "
+                                               "(default: the bundled evidence-based prior)")] = None,
 ) -> None:
     """Flag every guideline drug for a patient: avoid, change the dose, or use as usual, and why."""
     from pgx.cli.main import _emit
@@ -50,10 +56,16 @@ def report(
     wanted = _split(drugs)
     if wanted and all_drugs:
         raise UsageError("give --drugs or --all-drugs, not both")
+    ranker = None
+    if model is not None:
+        from pgx.ml.ranker import load_ranker
+
+        ranker = load_ranker(str(model))
     report_model = report_vcf(vcf, samples=sample, outside_calls=outside_calls, medications=_split(meds),
                               drugs=wanted or None, missing_to_ref=missing_to_ref,
                               knowledge=load_knowledge(str(knowledge) if knowledge else None),
-                              rules=load_rules(str(rules) if rules else None))
+                              rules=load_rules(str(rules) if rules else None), indication=indication,
+                              patient=patient, ranker=ranker)
     if fmt is ReportFormat.html:
         text = render_html(report_model)
     elif fmt is ReportFormat.tsv:

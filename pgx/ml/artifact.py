@@ -16,7 +16,6 @@ Loading refuses, with a one-line ModelError:
 
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 import tempfile
@@ -34,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pgx import __version__
 from pgx.errors import ModelError
+from pgx.vcf.reader import sha256_file
 from pgx.yamlio import dump_yaml
 
 CARD_SCHEMA_VERSION = 1
@@ -53,6 +53,9 @@ TRUSTED_TYPES = frozenset({
     "sklearn._loss.link.IdentityLink",
     "sklearn._loss.link.LogitLink",
     "builtins.slice",
+    "sklearn.utils._bunch.Bunch",  # a dict subclass: VotingRegressor.named_estimators_ (warfarin model)
+    "sklearn.impute._iterative.IterativeImputer",  # experimental in scikit-learn, so skops does not trust it itself
+    "sklearn.impute._iterative._ImputerTriplet",  # a namedtuple of IterativeImputer's fitted steps (warfarin)
 })
 
 CHECK_TOLERANCE = 1e-6
@@ -85,6 +88,9 @@ class ModelCard(BaseModel):
     check_inputs: list[list[float | None]] = Field(description="Rows whose predictions are re-checked on load")
     check_outputs: list[float]
 
+    def check_inputs_matrix(self) -> np.ndarray:
+        return _matrix(self.check_inputs)
+
 
 @dataclass(frozen=True)
 class LoadedModel:
@@ -93,20 +99,13 @@ class LoadedModel:
     path: Path
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide a shared model from its other users
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -121,7 +120,7 @@ def _matrix(rows: list[list[float | None]]) -> np.ndarray:
     return np.array([[np.nan if v is None else v for v in row] for row in rows], dtype=float)
 
 
-def save_model(estimator: Any, path: str | Path, *, predict: Callable[[Any, np.ndarray], np.ndarray],
+def save_model(fitted: Any, path: str | Path, *, predict: Callable[[Any, np.ndarray], np.ndarray],
                check_inputs: np.ndarray, **card: Any) -> ModelCard:
     """Write ``path`` (.skops) with its card; ``predict(estimator, X)`` is what load re-checks."""
     import skops.io as sio
@@ -129,10 +128,10 @@ def save_model(estimator: Any, path: str | Path, *, predict: Callable[[Any, np.n
     path = Path(path)
     if path.suffix != ".skops":
         raise ModelError(f"{path}: a model artifact is saved as NAME.skops")
-    _atomic_write(path, sio.dumps(estimator))
-    outputs = np.asarray(predict(estimator, check_inputs), dtype=float)
+    _atomic_write(path, sio.dumps(fitted))
+    outputs = np.asarray(predict(fitted, check_inputs), dtype=float)
     model_card = ModelCard(
-        sha256=_sha256(path), pgx_version=__version__, sklearn_version=sklearn.__version__,
+        sha256=sha256_file(path), pgx_version=__version__, sklearn_version=sklearn.__version__,
         numpy_version=np.__version__, python_version=platform.python_version(),
         check_inputs=_rows(check_inputs), check_outputs=[float(v) for v in outputs],
         created=card.pop("created", date.today().isoformat()), **card)
@@ -166,7 +165,7 @@ def load_model(path: str | Path, *, kind: str, predict: Callable[[Any, np.ndarra
     card = read_card(path)
     if card.kind != kind:
         raise ModelError(f"{path}: a {card.kind} model, not a {kind} model")
-    if _sha256(path) != card.sha256:
+    if sha256_file(path) != card.sha256:
         raise ModelError(f"{path}: SHA-256 differs from its model card: the file was changed after training",
                          hint="retrain it, or restore the original file")
     data = path.read_bytes()

@@ -36,7 +36,7 @@ def perturbation_effects(predict: Callable[[np.ndarray], np.ndarray], x: np.ndar
     effects = dict.fromkeys(groups, 0.0)
     if rows:
         preds = np.asarray(predict(np.vstack([x[None, :], np.array(rows)])), dtype=float)
-        for name, p in zip(names, preds[1:]):
+        for name, p in zip(names, preds[1:], strict=True):
             effects[name] = float(preds[0] - p)
     return effects
 
@@ -45,3 +45,23 @@ def top_effects(effects: Mapping[str, float], n: int = 5, min_abs: float = 0.0) 
     """The ``n`` largest effects by size, ties broken by name so the order is stable."""
     ranked = sorted(((k, v) for k, v in effects.items() if abs(v) > min_abs), key=lambda kv: (-abs(kv[1]), kv[0]))
     return ranked[:n]
+
+
+def background_effects(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray, background: np.ndarray,
+                       groups: Mapping[str, Sequence[int]]) -> dict[str, float]:
+    """Prediction for ``x`` minus its average with each group's columns taken from background rows.
+
+    The background is a sample of the training cohort, so an effect reads "compared with the
+    patients the model learned from"; a patient who is typical in a group gets an effect near 0.
+    """
+    x = np.asarray(x, dtype=float)
+    background = np.asarray(background, dtype=float)
+    blocks = [x[None, :]]
+    for idx in groups.values():
+        block = np.repeat(x[None, :], len(background), axis=0)
+        cols = list(idx)
+        block[:, cols] = background[:, cols]
+        blocks.append(block)
+    preds = np.asarray(predict(np.vstack(blocks)), dtype=float)
+    base, n = preds[0], len(background)
+    return {name: float(base - preds[1 + i * n: 1 + (i + 1) * n].mean()) for i, name in enumerate(groups)}

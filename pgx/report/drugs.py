@@ -21,6 +21,9 @@ from pgx.graph import EvidenceStep, atypical_genes, evidence_path, graph_for
 from pgx.graph import alternatives as graph_alternatives
 from pgx.knowledge.loader import KnowledgeBase, load_knowledge
 from pgx.knowledge.schema import GuidelineLink
+from pgx.ml.artifact import LoadedModel
+from pgx.ml.patient import PatientCovariates
+from pgx.ml.results import DosePrediction, TherapyRanking
 from pgx.phenotype.conversion import apply_medications, unconverted_genes
 from pgx.report.models import CallReport, GeneCall, InputFile
 from pgx.rules.engine import LEVEL_ORDER, DrugOutcome, drug_genes, evaluate, memo, result_key
@@ -28,7 +31,7 @@ from pgx.rules.loader import RuleBase, load_rules
 from pgx.rules.patient import PatientState, patient_state
 from pgx.rules.schema import ACTION_SEVERITY, LookupRule
 
-REPORT_SCHEMA_VERSION = "1.0"
+REPORT_SCHEMA_VERSION = "1.1"  # 1.1: dose_predictions, therapy_ranking, options.indication/patient
 
 
 class _Out(BaseModel):
@@ -62,12 +65,18 @@ class SampleReport(_Out):
     medication_warnings: list[str] = Field(default_factory=list)
     genes: list[GeneCall]
     drugs: list[DrugFlag]
+    dose_predictions: list[DosePrediction] = Field(
+        default_factory=list, description="Model-predicted doses (warfarin), beside the guideline's own rule")
+    therapy_ranking: TherapyRanking | None = Field(
+        None, description="The indication's drugs, permitted first, ordered by predicted probability of response")
 
 
 class ReportOptions(_Out):
     drugs: list[str] | None = None
     medications: list[str] = Field(default_factory=list)
     missing_to_ref: bool = False
+    indication: str | None = None
+    patient: InputFile | None = Field(None, description="The --patient covariate file (name and SHA-256)")
 
 
 class DrugReport(_Out):
@@ -188,8 +197,16 @@ def patient_flags(kb: KnowledgeBase, rb: RuleBase, state: PatientState,
 
 
 def sample_report(kb: KnowledgeBase, rb: RuleBase, sample: str, calls: list[GeneCall],
-                  medications: list[str], drugs: list[str] | None) -> SampleReport:
-    converted, flags = patient_flags(kb, rb, patient_state(sample, calls, medications), drugs)
+                  medications: list[str], drugs: list[str] | None, *, indication: str | None = None,
+                  covariates: PatientCovariates | None = None, ranker: LoadedModel | None = None) -> SampleReport:
+    state = patient_state(sample, calls, medications)
+    converted, flags = patient_flags(kb, rb, state, drugs)
+    doses = _dose_predictions(state, covariates) if any(f.drug in DOSE_MODELS for f in flags) else []
+    ranking = None
+    if indication is not None:
+        from pgx.ml.ranker import rank_therapies  # the ML layer reads this module's flags
+
+        ranking = rank_therapies(kb, rb, indication, converted, flags, covariates, ranker)
     warnings = unknown_medications(kb, rb, list(converted.medications))
     warnings += [f"{', '.join(meds)} affect {gene}, which was not called: no phenoconversion applied"
                  for gene, meds in unconverted_genes(kb, converted).items()]
@@ -200,7 +217,24 @@ def sample_report(kb: KnowledgeBase, rb: RuleBase, sample: str, calls: list[Gene
         medication_warnings=warnings,
         genes=calls,
         drugs=flags,
+        dose_predictions=doses,
+        therapy_ranking=ranking,
     )
+
+
+DOSE_MODELS = ("warfarin",)
+
+
+def _dose_predictions(state: PatientState, covariates: PatientCovariates | None) -> list[DosePrediction]:
+    """The warfarin model's dose beside the CPIC algorithm rule. A model that cannot be used is
+    reported as such on the prediction, never allowed to take the guideline flags down with it."""
+    from pgx.errors import PgxError
+    from pgx.ml.warfarin import predict_dose
+
+    try:
+        return predict_dose(state, covariates)
+    except PgxError as exc:
+        return [DosePrediction(drug="warfarin", status="not_predicted", reason=f"dose model unavailable: {exc}")]
 
 
 def uncovered_guidelines(kb: KnowledgeBase, rb: RuleBase) -> dict[str, list[GuidelineLink]]:
@@ -261,25 +295,51 @@ def _check_drugs(rb: RuleBase, kb: KnowledgeBase, drugs: list[str] | None) -> li
 
 
 def report_from_calls(calls: CallReport, *, medications: list[str] | None = None, drugs: list[str] | None = None,
-                      knowledge: KnowledgeBase | None = None, rules: RuleBase | None = None) -> DrugReport:
+                      knowledge: KnowledgeBase | None = None, rules: RuleBase | None = None,
+                      indication: str | None = None, patient: PatientCovariates | None = None,
+                      patient_file: InputFile | None = None, ranker: LoadedModel | None = None) -> DrugReport:
+    """Flags for every sample; with ``indication``, the re-ranked therapies; with ``patient``
+    covariates (one sample only), the warfarin dose model uses them."""
     kb = knowledge or load_knowledge()
     rb = rules or load_rules()
     wanted = _check_drugs(rb, kb, drugs)
     meds = [m.strip().lower() for m in medications or [] if m.strip()]
+    if patient is not None:
+        if len(calls.samples) != 1:
+            raise UsageError(f"--patient describes one patient but the input has {len(calls.samples)} samples",
+                             hint="choose one with --sample")
+        meds = list(dict.fromkeys(meds + patient.medications))
+    if indication is not None:
+        from pgx.ml.indications import indication_drugs, resolve_indication
+
+        indication = resolve_indication(kb, indication)
+        if wanted is not None:
+            wanted = list(dict.fromkeys(wanted + indication_drugs(kb)[indication]))
     return DrugReport(
         pgx_version=__version__,
         knowledge_version=kb.version,
         rules_version=rb.version,
         input=calls.input,
         outside_calls=calls.outside_calls,
-        options=ReportOptions(drugs=wanted, medications=meds, missing_to_ref=calls.options.missing_to_ref),
-        samples=[sample_report(kb, rb, s.sample, s.genes, meds, wanted) for s in calls.samples],
+        options=ReportOptions(drugs=wanted, medications=meds, missing_to_ref=calls.options.missing_to_ref,
+                              indication=indication, patient=patient_file),
+        samples=[sample_report(kb, rb, s.sample, s.genes, meds, wanted, indication=indication, covariates=patient,
+                               ranker=ranker) for s in calls.samples],
     )
 
 
 def report_vcf(vcf: str | Path, *, samples: list[str] | None = None, outside_calls: str | Path | None = None,
                medications: list[str] | None = None, drugs: list[str] | None = None, missing_to_ref: bool = False,
-               knowledge: KnowledgeBase | None = None, rules: RuleBase | None = None) -> DrugReport:
+               knowledge: KnowledgeBase | None = None, rules: RuleBase | None = None, indication: str | None = None,
+               patient: str | Path | None = None, ranker: LoadedModel | None = None) -> DrugReport:
     kb = knowledge or load_knowledge()
+    covariates, patient_file = None, None
+    if patient is not None:
+        from pgx.ml.patient import load_patient
+        from pgx.vcf.reader import sha256_file
+
+        covariates = load_patient(patient)  # checked before the (slower) calling
+        patient_file = InputFile(name=Path(patient).name, sha256=sha256_file(patient), format="yaml")
     calls = call_vcf(vcf, samples=samples, outside_calls=outside_calls, missing_to_ref=missing_to_ref, knowledge=kb)
-    return report_from_calls(calls, medications=medications, drugs=drugs, knowledge=kb, rules=rules)
+    return report_from_calls(calls, medications=medications, drugs=drugs, knowledge=kb, rules=rules,
+                             indication=indication, patient=covariates, patient_file=patient_file, ranker=ranker)

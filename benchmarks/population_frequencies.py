@@ -24,11 +24,9 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime
-import os
 import platform
 import re
 import resource
-import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
@@ -37,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pysam
-from results_md import RESULTS, write_section
+from results_md import RESULTS, machine, source_state, write_section
 
 import pgx
 from pgx.calling.pipeline import call_vcf
@@ -320,26 +318,6 @@ def table(header: list[str], rows: Iterable[list[str]]) -> list[str]:
     return [line(header), "|" + "---|" * len(header), *(line(row) for row in rows)]
 
 
-def machine() -> str:
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
-    model = next((x.split(":", 1)[1].strip() for x in cpuinfo if x.startswith("model name")), "unknown CPU")
-    mem = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())
-    ram = f"{int(mem.group(1)) / 2**20:.1f} GiB RAM" if mem else "RAM unknown"
-    return f"{model}, {os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable), {ram}"
-
-
-def source_state() -> str:
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True, check=True)
-        return done.stdout.strip()
-
-    try:
-        head, dirty = git("rev-parse", "--short", "HEAD"), git("status", "--porcelain", "pgx", "knowledge")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + (" with uncommitted changes in pgx/ or knowledge/" if dirty else "")
-
-
 def render_header(kb: KnowledgeBase, total_wall: float, samples_limit: int | None) -> list[str]:
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
     scope = f"the first {samples_limit} samples of each file" if samples_limit else "all samples"
@@ -350,7 +328,8 @@ def render_header(kb: KnowledgeBase, total_wall: float, samples_limit: int | Non
         f"Genomes high-coverage panel in `../shared/data/1kgp` ({scope}), called with `call_vcf` one gene",
         "at a time, twice: strict (absent positions are missing) and panel mode (`missing_to_ref=True`).", "",
         f"- Machine: {machine()}",
-        f"- Python {platform.python_version()}, pgx {pgx.__version__} (source {source_state()}),"
+        f"- Python {platform.python_version()}, pgx {pgx.__version__} "
+        f"(source {source_state(['pgx', 'knowledge'], 'pgx/ or knowledge/')}),"
         f" knowledge {kb.version}",
         f"- Date: {now}",
         f"- Total wall time {total_wall:.1f} s (all genes, both modes, summaries included);"

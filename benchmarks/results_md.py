@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 RESULTS_HEADER = (
     "# Benchmark results\n\n"
@@ -22,3 +26,27 @@ def write_section(heading: str, section: str, path: Path = RESULTS) -> None:
     end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
     tail = "".join(lines[end:])
     path.write_text("".join(lines[:start]) + section + ("\n" + tail if tail else ""))
+
+
+def machine() -> str:
+    """CPU model, cores (and how many this process may use) and RAM, for a results header."""
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
+    model = next((x.split(":", 1)[1].strip() for x in cpuinfo if x.startswith("model name")), "unknown CPU")
+    meminfo = Path("/proc/meminfo").read_text() if Path("/proc/meminfo").exists() else ""
+    mem = re.search(r"MemTotal:\s+(\d+)", meminfo)
+    ram = f"{int(mem.group(1)) / 2**20:.1f} GiB RAM" if mem else "RAM unknown"
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{model}, {os.cpu_count()} cores ({usable} usable), {ram}"
+
+
+def source_state(paths: list[str], what: str) -> str:
+    """The commit measured, and whether ``paths`` (the code that decides the numbers) had uncommitted changes."""
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
+    try:
+        head, dirty = git("rev-parse", "--short", "HEAD"), git("status", "--porcelain", *paths)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (f" with uncommitted changes to {what}" if dirty else "")

@@ -20,10 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import platform
-import re
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -34,7 +31,7 @@ from typing import Any
 
 import numpy as np
 import sklearn
-from results_md import RESULTS, write_section
+from results_md import RESULTS, machine, source_state, write_section
 
 import pgx
 from pgx.ml.artifact import ModelCard, bundled_model, save_model
@@ -85,26 +82,7 @@ def table(header: list[str], rows: Iterable[list[str]]) -> list[str]:
     return [line(header), "|" + "---|" * len(header), *(line(row) for row in rows)]
 
 
-def machine() -> str:
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
-    model = next((x.split(":", 1)[1].strip() for x in cpuinfo if x.startswith("model name")), "unknown CPU")
-    meminfo = Path("/proc/meminfo").read_text() if Path("/proc/meminfo").exists() else ""
-    mem = re.search(r"MemTotal:\s+(\d+)", meminfo)
-    ram = f"{int(mem.group(1)) / 2**20:.1f} GiB RAM" if mem else "RAM unknown"
-    return f"{model}, {os.cpu_count()} cores, {ram}"
-
-
-def source_state() -> str:
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True, check=True)
-        return done.stdout.strip()
-
-    try:
-        head = git("rev-parse", "--short", "HEAD")
-        dirty = git("status", "--porcelain", "pgx/ml/iwpc.py", "pgx/ml/warfarin.py", "benchmarks/warfarin_dose.py")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + (" with uncommitted changes to the warfarin model code" if dirty else "")
+WARFARIN_CODE = ["pgx/ml/iwpc.py", "pgx/ml/warfarin.py", "benchmarks/warfarin_dose.py"]
 
 
 def pct(share: float) -> str:
@@ -257,7 +235,7 @@ def render(run: Run, artifact: Path | None) -> str:
         f"source commit {source}).", "",
         f"- Machine: {machine()}",
         f"- Python {platform.python_version()}, numpy {np.__version__}, scikit-learn {sklearn.__version__}, "
-        f"pgx {pgx.__version__} (source {source_state()})",
+        f"pgx {pgx.__version__} (source {source_state(WARFARIN_CODE, 'the warfarin model code')})",
         f"- Date: {now}; wall time {run.seconds:.1f} s (model selection and training {run.train_seconds:.1f} s)",
         f"- Seed {SEED} for the split, the folds and every estimator", "",
         "### Patients", "",

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pgx import __version__
 from pgx.errors import ModelError
+from pgx.ml.results import ModelRef
 from pgx.vcf.reader import sha256_file
 from pgx.yamlio import dump_yaml
 
@@ -90,6 +91,11 @@ class ModelCard(BaseModel):
 
     def check_inputs_matrix(self) -> np.ndarray:
         return _matrix(self.check_inputs)
+
+    def ref(self) -> ModelRef:
+        """What a report records about the model behind a prediction."""
+        return ModelRef(name=self.name, version=self.version, kind=self.kind,
+                        trained_on_outcomes=self.trained_on_outcomes, label=self.label, sha256=self.sha256)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from pgx.ml.explain import background_effects, top_effects
 from pgx.ml.features import FEATURES, GROUPS, describe_group, drug_context, feature_row
 from pgx.ml.indications import indication_drugs
 from pgx.ml.patient import PatientCovariates
-from pgx.ml.results import Contribution, ModelRef, RankedTherapy, TherapyRanking
+from pgx.ml.results import Contribution, RankedTherapy, TherapyRanking
 from pgx.report.drugs import DrugFlag, patient_flags
 from pgx.rules.loader import RuleBase
 from pgx.rules.patient import PatientState
@@ -186,10 +186,6 @@ def load_ranker(path: str | None = None) -> LoadedModel:
     return model
 
 
-def model_ref(card: ModelCard) -> ModelRef:
-    return ModelRef(name=card.name, version=card.version, kind=card.kind,
-                    trained_on_outcomes=card.trained_on_outcomes, label=card.label, sha256=card.sha256)
-
 
 def _words(group: str, value: str, effect: float) -> str:
     verb = "raises" if effect > 0 else "lowers"
@@ -244,7 +240,7 @@ def rank_therapies(kb: KnowledgeBase, rb: RuleBase, indication: str, converted: 
                                        probability=round(p, 4), contributions=contributions, notes=notes))
     therapies.sort(key=lambda t: (not t.permitted, -(t.probability or 0.0), t.drug))
     ranked = [t.model_copy(update={"rank": i}) for i, t in enumerate(therapies, start=1)]
-    return TherapyRanking(indication=indication, model=model_ref(model.card), label=model.card.label,
+    return TherapyRanking(indication=indication, model=model.card.ref(), label=model.card.label,
                           therapies=ranked)
 
 

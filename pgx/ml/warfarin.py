@@ -28,7 +28,7 @@ from typing import Any, Literal
 import numpy as np
 
 from pgx.errors import ModelError
-from pgx.ml.artifact import LoadedModel, ModelCard, bundled_model, load_model
+from pgx.ml.artifact import LoadedModel, bundled_model, load_model
 from pgx.ml.explain import perturbation_effects, top_effects
 from pgx.ml.iwpc import (
     DRUG_CLASSES,
@@ -43,7 +43,7 @@ from pgx.ml.iwpc import (
     near_misses,
 )
 from pgx.ml.patient import PatientCovariates
-from pgx.ml.results import Contribution, DosePrediction, ModelRef
+from pgx.ml.results import Contribution, DosePrediction
 from pgx.rules.patient import GeneOption, PatientState
 
 MODEL_NAME = "warfarin_dose"
@@ -550,10 +550,6 @@ def load_warfarin_model(path: str | Path | None = None) -> LoadedModel:
     return _load(str(Path(path) if path is not None else bundled_model(MODEL_NAME)))
 
 
-def model_ref(card: ModelCard) -> ModelRef:
-    return ModelRef(name=card.name, version=card.version, kind=card.kind,
-                    trained_on_outcomes=card.trained_on_outcomes, label=card.label, sha256=card.sha256)
-
 
 VKORC1_BY_PHENOTYPE = {"-1639 AA": "A/A", "-1639 AG": "A/G", "-1639 GG": "G/G"}
 _VKORC1_WORDS = {"A/A": "-1639 AA", "A/G": "-1639 AG", "G/G": "-1639 GG"}
@@ -563,7 +559,7 @@ _NOT_MODELLED: tuple[DrugClass, ...] = ("azole", "sulfonamide", "macrolide")
 
 def _not_predicted(reason: str, model: LoadedModel | None, **extra: Any) -> DosePrediction:
     return DosePrediction(drug=DRUG, status="not_predicted", reason=reason,
-                          model=None if model is None else model_ref(model.card), **extra)
+                          model=None if model is None else model.card.ref(), **extra)
 
 
 def missing_inputs(patient: PatientCovariates | None, cov: Covariates) -> list[str]:
@@ -636,7 +632,7 @@ def _scenario(model: LoadedModel, cov: Covariates, missing: list[str], o9: GeneO
                      for group, effect in top_effects(effects, n=5, min_abs=0.05)]
     return DosePrediction(drug=DRUG, dose_mg_per_week=round(weekly, 1), interval=(round(lo, 1), round(hi, 1)),
                           interval_level=interval.level, daily_equivalent_mg=round(weekly / 7, 1),
-                          model=model_ref(model.card), contributions=contributions, missing_inputs=missing,
+                          model=model.card.ref(), contributions=contributions, missing_inputs=missing,
                           notes=notes, scenario=label)
 
 

@@ -461,7 +461,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.iwpc}: IWPC table not found (pass --iwpc)", file=sys.stderr)
         return 2
     run = Run(args.iwpc)
-    artifact = write_model(run, bundled_model(MODEL_NAME)) if args.write_model else None
+    bundled = bundled_model(MODEL_NAME)
+    artifact = write_model(run, bundled) if args.write_model else (bundled if bundled.is_file() else None)
     section = render(run, artifact)
     write_section(SECTION, section, args.results)
     print(section)

@@ -52,3 +52,28 @@ def test_patient_medications_join_meds_and_file_is_hashed(tmp_path: Path) -> Non
     sample = report["samples"][0]
     assert sample["medications"] == ["omeprazole", "fluoxetine"]
     assert any(c["gene"] == "CYP2D6" for c in sample["phenoconversions"])  # fluoxetine from the file converts CYP2D6
+
+
+def test_warfarin_dose_beside_the_cpic_algorithm(tmp_path: Path) -> None:
+    """With covariates, the report carries the model's dose (with its interval and reasons) on warfarin's flag."""
+    patient = tmp_path / "patient.yaml"
+    patient.write_text("age: 64\nheight_cm: 170\nweight_kg: 72\nrace: white\nmedications: [amiodarone]\n")
+    vkorc1_ag = "rs9923231 variant (T)/rs9923231 reference (C)"
+    vcf = simulate_vcf(tmp_path / "w.vcf", {"CYP2C9": "*1/*3", "VKORC1": vkorc1_ag})
+    proc = run_pgx("report", str(vcf), "--patient", str(patient), "--drugs", "warfarin", "-f", "json")
+    assert proc.returncode == 0, proc.stderr
+    sample = json.loads(proc.stdout)["samples"][0]
+    flag = next(d for d in sample["drugs"] if d["drug"] == "warfarin")
+    assert flag["action"] == "dose_by_algorithm"  # the CPIC rule still speaks first
+    (pred,) = sample["dose_predictions"]
+    assert pred["status"] == "predicted" and pred["scenario"] == {"CYP2C9": "*1/*3", "VKORC1": "-1639 AG"}
+    low, high = pred["interval"]
+    assert low < pred["dose_mg_per_week"] < high and pred["interval_level"] == 0.8
+    words = " ".join(c["text"] for c in pred["contributions"])
+    assert "CYP2C9 *1/*3" in words and "VKORC1 -1639 AG" in words and "amiodarone" in words
+    html = tmp_path / "r.html"
+    proc = run_pgx("report", str(vcf), "--patient", str(patient), "--drugs", "warfarin", "-o", str(html))
+    assert proc.returncode == 0, proc.stderr
+    text = html.read_text()
+    assert 'data-dose-status="predicted"' in text and f"{pred['dose_mg_per_week']:.1f} mg/week" in text
+    assert "IWPC-cohort model" in text and "patient.yaml" in text

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,7 +22,6 @@ from pgx.graph import EvidenceStep, atypical_genes, evidence_path, graph_for
 from pgx.graph import alternatives as graph_alternatives
 from pgx.knowledge.loader import KnowledgeBase, load_knowledge
 from pgx.knowledge.schema import GuidelineLink
-from pgx.ml.artifact import LoadedModel
 from pgx.ml.patient import PatientCovariates
 from pgx.ml.results import DosePrediction, TherapyRanking
 from pgx.phenotype.conversion import apply_medications, unconverted_genes
@@ -30,6 +30,9 @@ from pgx.rules.engine import LEVEL_ORDER, DrugOutcome, drug_genes, evaluate, mem
 from pgx.rules.loader import RuleBase, load_rules
 from pgx.rules.patient import PatientState, patient_state
 from pgx.rules.schema import ACTION_SEVERITY, LookupRule
+
+if TYPE_CHECKING:  # scikit-learn is imported only when a model is used
+    from pgx.ml.artifact import LoadedModel
 
 REPORT_SCHEMA_VERSION = "1.1"  # 1.1: dose_predictions, therapy_ranking, options.indication/patient
 
@@ -229,6 +232,10 @@ def _dose_predictions(state: PatientState, covariates: PatientCovariates | None)
     """The warfarin model's dose beside the CPIC algorithm rule. A model that cannot be used is
     reported as such on the prediction, never allowed to take the guideline flags down with it."""
     from pgx.errors import PgxError
+
+    if covariates is None:
+        return [DosePrediction(drug="warfarin", status="not_predicted",
+                               reason="no patient covariates: give --patient with age, height_cm and weight_kg")]
     from pgx.ml.warfarin import predict_dose
 
     try:

@@ -61,6 +61,7 @@ def train_cmd(
     seed: Annotated[int, typer.Option("--seed", help="Random seed (folds and model)")] = 0,
 ) -> None:
     """Train the therapy re-ranker on your own outcomes, with grouped cross-validation and a model card."""
+    from pgx.fileio import atomic_write_text
     from pgx.ml.ranker import dump_metrics, train
 
     if folds < 2:
@@ -70,7 +71,7 @@ def train_cmd(
                  data_description=f"{outcomes.name}: {len(data.y)} outcome rows, "
                                   f"{len(set(data.groups.tolist()))} patients")
     cv = card.metrics["cross_validation"]
-    (output / f"{name}.metrics.json").write_text(dump_metrics(cv), encoding="utf-8")
+    atomic_write_text(output / f"{name}.metrics.json", dump_metrics(cv))
     out.print(f"cross-validation ({folds} folds grouped by patient): {_summary(cv)}", markup=False)
     out.print(f"wrote {output / (name + '.skops')} with its model card and reliability diagram", markup=False)
 
@@ -126,7 +127,7 @@ def build_prior_cmd(
     from pgx.rules.loader import load_rules
 
     card = build_prior(load_knowledge(), load_rules(), output)
-    held = card.metrics["simulated_holdout"]
+    held = card.metrics["holdout"]
     out.print(f"{card.name} {card.version}: simulated hold-out {_summary(held)}", markup=False)
 
 

@@ -90,7 +90,7 @@ class ModelCard(BaseModel):
     check_outputs: list[float]
 
     def check_inputs_matrix(self) -> np.ndarray:
-        return _matrix(self.check_inputs)
+        return from_rows(self.check_inputs)
 
     def ref(self) -> ModelRef:
         """What a report records about the model behind a prediction."""
@@ -118,11 +118,12 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def _rows(x: np.ndarray) -> list[list[float | None]]:
+def to_rows(x: np.ndarray) -> list[list[float | None]]:
+    """A feature matrix as YAML-safe rows (NaN, which YAML cannot hold portably, as None)."""
     return [[None if np.isnan(v) else float(v) for v in row] for row in np.asarray(x, dtype=float)]
 
 
-def _matrix(rows: list[list[float | None]]) -> np.ndarray:
+def from_rows(rows: list[list[float | None]]) -> np.ndarray:
     return np.array([[np.nan if v is None else v for v in row] for row in rows], dtype=float)
 
 
@@ -139,7 +140,7 @@ def save_model(fitted: Any, path: str | Path, *, predict: Callable[[Any, np.ndar
     model_card = ModelCard(
         sha256=sha256_file(path), pgx_version=__version__, sklearn_version=sklearn.__version__,
         numpy_version=np.__version__, python_version=platform.python_version(),
-        check_inputs=_rows(check_inputs), check_outputs=[float(v) for v in outputs],
+        check_inputs=to_rows(check_inputs), check_outputs=[float(v) for v in outputs],
         created=card.pop("created", date.today().isoformat()), **card)
     _atomic_write(card_path(path), dump_yaml(model_card.model_dump(mode="json")).encode())
     _atomic_write(path.with_suffix(".card.md"), render_card(model_card).encode())
@@ -188,7 +189,7 @@ def load_model(path: str | Path, *, kind: str, predict: Callable[[Any, np.ndarra
         raise ModelError(f"{path}: cannot be loaded with scikit-learn {sklearn.__version__} "
                          f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
                          hint=f"it was trained with scikit-learn {card.sklearn_version}") from None
-    got = np.asarray(predict(estimator, _matrix(card.check_inputs)), dtype=float)
+    got = np.asarray(predict(estimator, card.check_inputs_matrix()), dtype=float)
     want = np.asarray(card.check_outputs, dtype=float)
     if got.shape != want.shape or not np.allclose(got, want, rtol=CHECK_TOLERANCE, atol=CHECK_TOLERANCE):
         worst = float(np.max(np.abs(got - want))) if got.shape == want.shape else float("nan")

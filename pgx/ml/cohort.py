@@ -35,6 +35,7 @@ covariates. Each patient gets one indication and one of its drugs, uniformly.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 import random
@@ -93,6 +94,7 @@ def _phenotype_weight(phenotype: str) -> float:
     return 0.01
 
 
+@functools.lru_cache(maxsize=4096)
 def evidence_strength(kb: KnowledgeBase, drug: str, gene: str) -> float:
     best = NO_LINK_STRENGTH
     for d in kb.drugs.drugs if kb.drugs else []:

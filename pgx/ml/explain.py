@@ -48,8 +48,9 @@ def top_effects(effects: Mapping[str, float], n: int = 5, min_abs: float = 0.0) 
 
 
 def background_effects(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray, background: np.ndarray,
-                       groups: Mapping[str, Sequence[int]]) -> dict[str, float]:
-    """Prediction for ``x`` minus its average with each group's columns taken from background rows.
+                       groups: Mapping[str, Sequence[int]]) -> tuple[float, dict[str, float]]:
+    """The prediction for ``x``, and per group that prediction minus its average with the group's
+    columns taken from background rows (one batched call for both).
 
     The background is a sample of the training cohort, so an effect reads "compared with the
     patients the model learned from"; a patient who is typical in a group gets an effect near 0.
@@ -64,4 +65,5 @@ def background_effects(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarra
         blocks.append(block)
     preds = np.asarray(predict(np.vstack(blocks)), dtype=float)
     base, n = preds[0], len(background)
-    return {name: float(base - preds[1 + i * n: 1 + (i + 1) * n].mean()) for i, name in enumerate(groups)}
+    return float(base), {name: float(base - preds[1 + i * n: 1 + (i + 1) * n].mean())
+                         for i, name in enumerate(groups)}

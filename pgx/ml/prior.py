@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from pgx.knowledge.loader import KnowledgeBase
-from pgx.ml.artifact import ModelCard, bundled_model, load_model, save_model
+from pgx.ml.artifact import ModelCard, bundled_model
 from pgx.ml.cohort import simulate_outcomes, state_from_phenotypes
-from pgx.ml.ranker import DEFAULT_NAME, KIND, PRIOR_LABEL, Dataset, build_dataset, evaluate, predict_proba, train
+from pgx.ml.ranker import DEFAULT_NAME, PRIOR_LABEL, Dataset, build_dataset, train
 from pgx.rules.loader import RuleBase
 
 SEED = 6
@@ -31,12 +31,13 @@ def simulated_dataset(kb: KnowledgeBase, rb: RuleBase, n: int, seed: int) -> Dat
 def build_prior(kb: KnowledgeBase, rb: RuleBase, out: Path | None = None) -> ModelCard:
     out = out or bundled_model(DEFAULT_NAME).parent
     data = simulated_dataset(kb, rb, TRAIN_PATIENTS, SEED)
+    holdout = simulated_dataset(kb, rb, HOLDOUT_PATIENTS, SEED + 1)
     description = (f"SIMULATED cohort, not patients: {TRAIN_PATIENTS} simulated patients (seed {SEED}) from the "
                    "generative model documented in pgx/ml/cohort.py (pathway function from activity scores and "
                    "phenotypes after phenoconversion, effect sizes scaled by CPIC/PharmGKB evidence level), "
-                   f"knowledge {kb.version}, rules {rb.version}.")
-    card = train(data, out, name=DEFAULT_NAME, seed=SEED, folds=5, trained_on_outcomes=False,
-                 data_description=description, label=PRIOR_LABEL, version=VERSION, known_limits=[
+                   f"knowledge {kb.version}, rules {rb.version}; hold-out: {HOLDOUT_PATIENTS} more (seed {SEED + 1}).")
+    return train(data, out, name=DEFAULT_NAME, seed=SEED, folds=5, trained_on_outcomes=False,
+                 data_description=description, label=PRIOR_LABEL, version=VERSION, holdout=holdout, known_limits=[
                      "Not trained on any patient outcome: it restates guideline pharmacology as probabilities. "
                      "Its probabilities are a prior, not an observed response rate.",
                      "Drugs without a pathway gene that pgx calls all get the same probability; their order is "
@@ -45,12 +46,3 @@ def build_prior(kb: KnowledgeBase, rb: RuleBase, out: Path | None = None) -> Mod
                      "Replace it with a model trained on your own outcomes (pgx ml train) before relying on the "
                      "probabilities themselves.",
                  ])
-    holdout = simulated_dataset(kb, rb, HOLDOUT_PATIENTS, SEED + 1)
-    model = load_model(out / f"{DEFAULT_NAME}.skops", kind=KIND, predict=predict_proba)
-    held = evaluate(model, holdout)
-    metrics = dict(card.metrics) | {"simulated_holdout": held | {"seed": SEED + 1}}
-    return save_model(model.estimator, out / f"{DEFAULT_NAME}.skops", predict=predict_proba,
-                      check_inputs=model.card.check_inputs_matrix(),
-                      **(card.model_dump(exclude={"sha256", "pgx_version", "sklearn_version", "numpy_version",
-                                                  "python_version", "check_inputs", "check_outputs", "metrics",
-                                                  "schema_version"}) | {"metrics": metrics}))

@@ -31,7 +31,7 @@ from sklearn.pipeline import Pipeline
 
 from pgx.errors import ModelError, UsageError
 from pgx.knowledge.loader import KnowledgeBase
-from pgx.ml.artifact import LoadedModel, ModelCard, bundled_model, load_model, save_model
+from pgx.ml.artifact import LoadedModel, ModelCard, bundled_model, from_rows, load_model, save_model, to_rows
 from pgx.ml.cohort import OutcomeRow
 from pgx.ml.explain import background_effects, top_effects
 from pgx.ml.features import FEATURES, GROUPS, describe_group, drug_context, feature_row
@@ -93,8 +93,8 @@ def build_dataset(kb: KnowledgeBase, rb: RuleBase, rows: Sequence[OutcomeRow],
     return Dataset(x=x, y=y, groups=np.array([r.patient_id for r in rows]))
 
 
-def cross_validate(data: Dataset, folds: int, seed: int) -> tuple[np.ndarray, dict[str, Any]]:
-    """Out-of-fold probabilities and their metrics, folds grouped by patient and stratified by outcome."""
+def cross_validate(data: Dataset, folds: int, seed: int) -> dict[str, Any]:
+    """Metrics of out-of-fold probabilities, folds grouped by patient and stratified by outcome."""
     if len(set(data.y.tolist())) < 2:
         raise UsageError("every outcome is the same: nothing to learn (need both responders and non-responders)")
     n_groups = len(set(data.groups.tolist()))
@@ -105,7 +105,7 @@ def cross_validate(data: Dataset, folds: int, seed: int) -> tuple[np.ndarray, di
     for train, test in cv.split(data.x, data.y, data.groups):
         est = make_estimator(seed, data.x[train]).fit(data.x[train], data.y[train])
         oof[test] = predict_proba(est, data.x[test])
-    return oof, metrics(data.y, oof) | {"folds": folds, "grouped_by": "patient_id"}
+    return metrics(data.y, oof) | {"folds": folds, "grouped_by": "patient_id"}
 
 
 def metrics(y: np.ndarray, p: np.ndarray, bins: int = 10) -> dict[str, Any]:
@@ -143,11 +143,15 @@ def reliability_png(m: dict[str, Any], path: str | Path, title: str) -> None:
 
 def train(data: Dataset, out: str | Path, *, name: str, seed: int, folds: int, trained_on_outcomes: bool,
           data_description: str, label: str | None = None, version: str | None = None,
-          known_limits: list[str] | None = None) -> ModelCard:
-    """Cross-validate, fit on everything, save NAME.skops + card + reliability diagram in ``out``."""
+          known_limits: list[str] | None = None, holdout: Dataset | None = None) -> ModelCard:
+    """Cross-validate, fit on everything, save NAME.skops + card + reliability diagram in ``out``.
+
+    ``holdout`` (data never seen in training) is scored by the final model and recorded in the card.
+    Nothing is written when cross-validation refuses the data.
+    """
+    cv = cross_validate(data, folds, seed)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    oof, cv = cross_validate(data, folds, seed)
     reliability_png(cv, out / f"{name}.reliability.png", f"{name}: grouped {folds}-fold CV")
     est = make_estimator(seed, data.x).fit(data.x, data.y)
     rng = np.random.default_rng(seed)
@@ -158,6 +162,9 @@ def train(data: Dataset, out: str | Path, *, name: str, seed: int, folds: int, t
         "Probabilities order drugs for one patient; they are not a guarantee of response.",
         "Never overrides a rule: contraindicated/avoid drugs rank below every permitted drug.",
     ])
+    recorded: dict[str, Any] = {"cross_validation": cv}
+    if holdout is not None:
+        recorded["holdout"] = metrics(holdout.y, predict_proba(est, holdout.x))
     unused = unused_features(data.x)
     if unused:
         limits.append(f"Does not use {', '.join(unused)}: no training row had a value.")
@@ -168,9 +175,8 @@ def train(data: Dataset, out: str | Path, *, name: str, seed: int, folds: int, t
         data=data_description,
         intended_use="Order the drugs the rules still permit for an indication by predicted probability of "
                      "response, for a pharmacist's review next to the guideline flags.",
-        known_limits=limits, metrics={"cross_validation": cv},
-        features=FEATURES, extra={"background": [[None if np.isnan(v) else float(v) for v in row]
-                                                 for row in background], "seed": seed})
+        known_limits=limits, metrics=recorded, features=FEATURES, extra={"background": to_rows(background),
+                                                                         "seed": seed})
 
 
 def evaluate(model: LoadedModel, data: Dataset) -> dict[str, Any]:
@@ -186,8 +192,7 @@ def load_ranker(path: str | None = None) -> LoadedModel:
     return model
 
 
-
-def _words(group: str, value: str, effect: float) -> str:
+def _words(value: str, effect: float) -> str:
     verb = "raises" if effect > 0 else "lowers"
     return f"{value}: {verb} the predicted chance of response by {abs(effect) * 100:.0f} points"
 
@@ -205,7 +210,7 @@ def rank_therapies(kb: KnowledgeBase, rb: RuleBase, indication: str, converted: 
     if not drugs:
         raise UsageError(f"unknown indication {indication!r}")
     by_drug = {f.drug: f for f in flags}
-    background = np.array([[np.nan if v is None else v for v in row] for row in model.card.extra["background"]])
+    background = from_rows(model.card.extra["background"])
     therapies: list[RankedTherapy] = []
     for drug in drugs:
         flag = by_drug.get(drug)
@@ -213,15 +218,14 @@ def rank_therapies(kb: KnowledgeBase, rb: RuleBase, indication: str, converted: 
         action = flag.action if flag else None
         ctx = drug_context(kb, rb, drug)
         x = feature_row(ctx, converted, level, covariates)
-        p = float(predict_proba(model.estimator, x[None, :])[0])
-        effects = background_effects(lambda m: predict_proba(model.estimator, m), x, background, GROUPS)
+        p, effects = background_effects(lambda m: predict_proba(model.estimator, m), x, background, GROUPS)
         contributions = []
         described = {g: describe_group(g, ctx, converted, level, action, covariates) for g in effects}
         shown = {g: e for g, e in effects.items() if described[g] is not None}
         for group, effect in top_effects(shown, TOP_CONTRIBUTIONS, MIN_EFFECT):
             value = described[group] or group
             contributions.append(Contribution(feature=group, value=value, effect=round(effect, 4),
-                                              unit="probability points", text=_words(group, value, effect)))
+                                              unit="probability points", text=_words(value, effect)))
         permitted = level not in NOT_PERMITTED
         notes = []
         if not permitted:

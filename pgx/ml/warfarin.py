@@ -28,7 +28,7 @@ from typing import Any, Literal
 import numpy as np
 
 from pgx.errors import ModelError
-from pgx.ml.artifact import LoadedModel, bundled_model, load_model
+from pgx.ml.artifact import LoadedModel, bundled_model, from_rows, load_model
 from pgx.ml.explain import perturbation_effects, top_effects
 from pgx.ml.iwpc import (
     DRUG_CLASSES,
@@ -626,7 +626,7 @@ def _scenario(model: LoadedModel, cov: Covariates, missing: list[str], o9: GeneO
     lo, hi = interval.bounds(root, complete)
     weekly = root * root
     notes += _notes(missing, complete, o9, meds, extra)
-    reference = np.array([np.nan if v is None else v for v in extra["reference"]], dtype=float)
+    reference = from_rows([extra["reference"]])[0]
     effects = perturbation_effects(lambda rows: predict_weekly(model.estimator, rows), x, reference, GROUPS)
     contributions = [_contribution(group, effect, cov, genotype, vkorc1, extra)
                      for group, effect in top_effects(effects, n=5, min_abs=0.05)]

@@ -95,3 +95,7 @@ class ModelError(InputError):
 
 class PatientFileError(LocatedInputError):
     """A patient covariate file (``--patient``) or an outcomes table does not validate."""
+
+
+class BatchError(LocatedInputError):
+    """A batch's sample list or medication table is malformed, or its output folder holds another batch."""

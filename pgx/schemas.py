@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from pgx.batch.models import BatchManifest
 from pgx.knowledge.schema import AnnotationKnowledge, DrugKnowledge, Gene, InteractionKnowledge, Manifest
 from pgx.report.drugs import DrugReport
 from pgx.report.models import CallReport
@@ -28,6 +29,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "rules-manifest.schema.json": RulesManifest,
     "call-result.schema.json": CallReport,
     "drug-report.schema.json": DrugReport,
+    "batch-manifest.schema.json": BatchManifest,
 }
 
 

@@ -6,6 +6,9 @@ file can construct arbitrary objects.
 
 from __future__ import annotations
 
+import hashlib
+import marshal
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -62,6 +65,10 @@ def load_marked(path: str | Path, text: str | None = None,
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise error(path, f"cannot read file: {exc.strerror}") from None
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    data = _cached(digest)
+    if data is not _MISS:
+        return MarkedDocument(path, data, text)
     try:
         data = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a safe loader (C or pure Python)
     except yaml.MarkedYAMLError as exc:
@@ -71,7 +78,63 @@ def load_marked(path: str | Path, text: str | None = None,
         raise error(path, f"YAML syntax error: {exc.problem}", line=line, column=col) from None
     except yaml.YAMLError as exc:
         raise error(path, f"YAML error: {exc}") from None
+    _store(digest, data)
     return MarkedDocument(path, data, text)
+
+
+# -- parse cache ----------------------------------------------------------------------------
+# PyYAML builds Python objects in Python even with the C parser: the knowledge base costs
+# ~0.3 s per process that way, a third of a single-sample call. The parsed data of each
+# document is therefore kept in a per-user cache, keyed by the SHA-256 of its text (an
+# edited file is simply a new key) and checked by a digest of its own bytes, so a torn or
+# corrupted entry is re-parsed, never trusted. marshal only holds plain data (no code, no
+# classes); documents with other types (dates) are not cached. PGX_CACHE_DIR moves the
+# cache, PGX_NO_CACHE=1 turns it off; an unwritable cache is silently skipped.
+
+_MISS = object()
+_CACHE_FORMAT = b"pgx-yaml-1\n"
+
+
+def _cache_file(digest: str) -> Path | None:
+    if os.environ.get("PGX_NO_CACHE"):
+        return None
+    base = os.environ.get("PGX_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "pgx"
+    )
+    return Path(base) / "yaml" / f"{digest}.marshal"
+
+
+def _cached(digest: str) -> Any:
+    f = _cache_file(digest)
+    if f is None:
+        return _MISS
+    try:
+        blob = f.read_bytes()
+        head, check, body = blob[: len(_CACHE_FORMAT)], blob[len(_CACHE_FORMAT) : len(_CACHE_FORMAT) + 32], blob[
+            len(_CACHE_FORMAT) + 32 :
+        ]
+        if head != _CACHE_FORMAT or hashlib.sha256(body).digest() != check:
+            return _MISS
+        return marshal.loads(body)
+    except (OSError, ValueError, EOFError, TypeError):
+        return _MISS
+
+
+def _store(digest: str, data: Any) -> None:
+    f = _cache_file(digest)
+    if f is None:
+        return
+    try:
+        body = marshal.dumps(data)
+    except ValueError:
+        return  # a type marshal cannot hold: parse this document every time
+    try:
+        f.parent.mkdir(parents=True, exist_ok=True)
+        tmp = f.with_name(f"{f.name}.{os.getpid()}.part")
+        tmp.write_bytes(_CACHE_FORMAT + hashlib.sha256(body).digest() + body)
+        os.replace(tmp, f)
+    except OSError:
+        return
 
 
 def validate_document(

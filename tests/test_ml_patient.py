@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pgx.report.drugs import REPORT_SCHEMA_VERSION
 from tests.conftest import REPO, run_pgx, simulate_vcf
 
 BAD = [
@@ -47,7 +48,7 @@ def test_patient_medications_join_meds_and_file_is_hashed(tmp_path: Path) -> Non
     proc = run_pgx("report", str(vcf), "--patient", str(patient), "--meds", "omeprazole", "-f", "json")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
-    assert report["schema_version"] == "1.1"
+    assert report["schema_version"] == REPORT_SCHEMA_VERSION
     assert report["options"]["patient"]["name"] == "patient.yaml" and len(report["options"]["patient"]["sha256"]) == 64
     sample = report["samples"][0]
     assert sample["medications"] == ["omeprazole", "fluoxetine"]

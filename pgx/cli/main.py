@@ -33,6 +33,7 @@ app.add_typer(knowledge_app, name="knowledge")
 
 
 def _register() -> None:
+    from pgx.cli.batch_cmd import batch
     from pgx.cli.ml_cmd import ml_app
     from pgx.cli.report_cmd import graph_app, report
     from pgx.cli.rules_cmd import rules_app
@@ -44,6 +45,7 @@ def _register() -> None:
     app.add_typer(graph_app, name="graph")
     app.add_typer(ml_app, name="ml")
     app.command("report")(report)
+    app.command("batch")(batch)
 
 err = Console(stderr=True, highlight=False)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pgx.report.drugs import DrugFlag, DrugReport
-from pgx.report.tsv import _clean, provenance_line
+from pgx.report.tsv import clean_cell, provenance_line
 from pgx.rules.engine import SourceOutcome
 from pgx.rules.schema import ACTION_SEVERITY
 
@@ -48,19 +48,19 @@ def drug_row(sample: str, flag: DrugFlag, warnings: str) -> list[str]:
     reasons = [f"{s.source}: {s.reason}" for s in flag.sources if s.reason] + list(flag.notes)
     reasons += [n for n in flag.not_assessed if not flag.sources]
     return [
-        _clean(sample),
+        clean_cell(sample),
         flag.drug,
         flag.level,
         flag.action or "",
         _dose(flag),
         "yes" if flag.ambiguous else "no",
         ", ".join(flag.genes),
-        _clean(" | ".join(results)),
+        clean_cell(" | ".join(results)),
         ", ".join(_source_label(flag, s.source, s.genes) + f"={_source_action(s)}" for s in flag.sources),
         ", ".join(dict.fromkeys(r.rule_id for s in flag.sources for sc in s.scenarios for r in sc.rules)),
         ", ".join(flag.alternatives),
-        _clean("; ".join(converted)),
-        _clean("; ".join(reasons)),
+        clean_cell("; ".join(converted)),
+        clean_cell("; ".join(reasons)),
         warnings,
     ]
 
@@ -70,6 +70,6 @@ def render_drug_tsv(report: DrugReport) -> str:
                            input=report.input.name, sha256=report.input.sha256, schema=report.schema_version)
     lines = [head, "\t".join(COLUMNS)]
     for s in report.samples:
-        warnings = _clean("; ".join(s.medication_warnings))
+        warnings = clean_cell("; ".join(s.medication_warnings))
         lines += ["\t".join(drug_row(s.sample, d, warnings)) for d in s.drugs]
     return "\n".join(lines) + "\n"

@@ -34,7 +34,7 @@ from pgx.rules.schema import ACTION_SEVERITY, LookupRule
 if TYPE_CHECKING:  # scikit-learn is imported only when a model is used
     from pgx.ml.artifact import LoadedModel
 
-REPORT_SCHEMA_VERSION = "1.1"  # 1.1: dose_predictions, therapy_ranking, options.indication/patient
+REPORT_SCHEMA_VERSION = "1.2"  # 1.1: dose_predictions, therapy_ranking, options.indication/patient; 1.2: inputs
 
 
 class _Out(BaseModel):
@@ -88,6 +88,9 @@ class DrugReport(_Out):
     knowledge_version: str
     rules_version: str
     input: InputFile
+    inputs: list[InputFile] = Field(
+        default_factory=list, description="Every VCF read, when pgx batch joined several; `input` is the first"
+    )
     outside_calls: InputFile | None = None
     options: ReportOptions
     samples: list[SampleReport]
@@ -304,9 +307,14 @@ def _check_drugs(rb: RuleBase, kb: KnowledgeBase, drugs: list[str] | None) -> li
 def report_from_calls(calls: CallReport, *, medications: list[str] | None = None, drugs: list[str] | None = None,
                       knowledge: KnowledgeBase | None = None, rules: RuleBase | None = None,
                       indication: str | None = None, patient: PatientCovariates | None = None,
-                      patient_file: InputFile | None = None, ranker: LoadedModel | None = None) -> DrugReport:
+                      patient_file: InputFile | None = None, ranker: LoadedModel | None = None,
+                      memo: dict[object, SampleReport] | None = None) -> DrugReport:
     """Flags for every sample; with ``indication``, the re-ranked therapies; with ``patient``
-    covariates (one sample only), the warfarin dose model uses them."""
+    covariates (one sample only), the warfarin dose model uses them.
+
+    ``memo`` lets a batch share work between samples with the same calls (the same GeneCall
+    objects) and medications: a sample's report depends on nothing else but its name. The
+    memo must not outlive the calls it was filled with (it is keyed by their identity)."""
     kb = knowledge or load_knowledge()
     rb = rules or load_rules()
     wanted = _check_drugs(rb, kb, drugs)
@@ -327,12 +335,26 @@ def report_from_calls(calls: CallReport, *, medications: list[str] | None = None
         knowledge_version=kb.version,
         rules_version=rb.version,
         input=calls.input,
+        inputs=calls.inputs,
         outside_calls=calls.outside_calls,
         options=ReportOptions(drugs=wanted, medications=meds, missing_to_ref=calls.options.missing_to_ref,
                               indication=indication, patient=patient_file),
-        samples=[sample_report(kb, rb, s.sample, s.genes, meds, wanted, indication=indication, covariates=patient,
-                               ranker=ranker) for s in calls.samples],
+        samples=[_sample_report(kb, rb, s.sample, s.genes, meds, wanted, indication, patient, ranker, memo)
+                 for s in calls.samples],
     )
+
+
+def _sample_report(kb: KnowledgeBase, rb: RuleBase, sample: str, calls: list[GeneCall], meds: list[str],
+                   drugs: list[str] | None, indication: str | None, patient: PatientCovariates | None,
+                   ranker: LoadedModel | None, memo: dict[object, SampleReport] | None) -> SampleReport:
+    if memo is None or patient is not None:
+        return sample_report(kb, rb, sample, calls, meds, drugs, indication=indication, covariates=patient,
+                             ranker=ranker)
+    key = (tuple(map(id, calls)), tuple(meds), tuple(drugs or ()), indication, id(ranker))
+    hit = memo.get(key)
+    if hit is None:
+        hit = memo[key] = sample_report(kb, rb, sample, calls, meds, drugs, indication=indication, ranker=ranker)
+    return hit if hit.sample == sample else hit.model_copy(update={"sample": sample})
 
 
 def report_vcf(vcf: str | Path, *, samples: list[str] | None = None, outside_calls: str | Path | None = None,

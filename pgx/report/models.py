@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pgx.matching.models import Message, MissingPosition
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: InputFile.genes, CallReport.inputs (pgx batch over several VCFs)
 
 
 class _Out(BaseModel):
@@ -88,6 +88,9 @@ class InputFile(_Out):
     build: str | None = None
     build_evidence: str | None = None
     indexed: bool = False
+    genes: list[str] | None = Field(
+        None, description="Genes read from this file, when pgx batch joined several VCFs of the same samples"
+    )
 
 
 class RunOptions(_Out):
@@ -102,6 +105,11 @@ class CallReport(_Out):
     pgx_version: str
     knowledge_version: str
     input: InputFile
+    inputs: list[InputFile] = Field(
+        default_factory=list,
+        description="Every VCF read, with its genes, when pgx batch joined several (per-gene or per-chromosome "
+        "files of the same samples); `input` is then the first of them",
+    )
     outside_calls: InputFile | None = None
     options: RunOptions
     samples: list[SampleResult]

@@ -14,7 +14,7 @@ COLUMNS = [
 ALT_SEP = " OR "
 
 
-def _clean(value: object) -> str:
+def clean_cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
@@ -27,7 +27,7 @@ def _hap_field(dips: list[DiplotypeCall], k: int, attr: str) -> str:
     for d in dips:
         if k < len(d.haplotypes):
             v = getattr(d.haplotypes[k], attr)
-            vals.append(_clean(v))
+            vals.append(clean_cell(v))
         else:
             vals.append("")
     uniq = list(dict.fromkeys(vals))
@@ -38,7 +38,7 @@ def gene_row(sample: str, g: GeneCall) -> list[str]:
     d = g.diplotypes
     scores = [str(x.score) for x in d if x.score is not None]
     return [
-        _clean(sample),
+        clean_cell(sample),
         g.gene,
         g.status,
         g.source,
@@ -54,15 +54,15 @@ def gene_row(sample: str, g: GeneCall) -> list[str]:
         ALT_SEP.join(dict.fromkeys(scores)),
         "yes" if g.phased else "no",
         ", ".join(str(m.position) for m in g.missing_positions),
-        _clean(g.reason),
-        _clean("; ".join(w.message for w in g.warnings)),
+        clean_cell(g.reason),
+        clean_cell("; ".join(w.message for w in g.warnings)),
     ]
 
 
 def provenance_line(**fields: object) -> str:
     """The TSV's first line: what produced it and from which input, so a row can be reproduced.
     Values are cleaned like cells: a tab in a file name must not shift the fields."""
-    return "# " + "\t".join(f"{name} {_clean(value)}" for name, value in fields.items())
+    return "# " + "\t".join(f"{name} {clean_cell(value)}" for name, value in fields.items())
 
 
 def render_tsv(report: CallReport) -> str:

@@ -138,10 +138,30 @@ class GenotypeAssembler:
         self.missing_to_ref = missing_to_ref
         self.cnv_genes = set(targets.gene_regions)
         self._span_cache: dict[tuple[str, int], bool] = {}
+        self._source_cache: dict[tuple[str, int, str], _LocusSources] = {}
 
     # -- per locus ------------------------------------------------------------------------
 
     def _sources(self, locus: Locus) -> _LocusSources:
+        key = (locus.chrom, locus.position, locus.gene)
+        hit = self._source_cache.get(key)
+        if hit is None:
+            hit = self._source_cache[key] = self._find_sources(locus)
+        return hit
+
+    def evidence(self, loci: Sequence[Locus]) -> tuple[int, int]:
+        """(loci with records or reference blocks, ends of the locus range inside the file's span).
+
+        Only the first and last locus are tested against the span (each test is two index
+        look-ups on an indexed file), so a file whose records stop short of both ends of a
+        gene, with none at its positions, does not count as spanning it.
+        """
+        informed = sum(bool(src.records or src.blocks) for src in map(self._sources, loci))
+        ordered = sorted(loci, key=lambda x: x.position)
+        ends = [ordered[0], ordered[-1]] if len(ordered) > 1 else ordered
+        return informed, sum(self._within_span(x) for x in ends)
+
+    def _find_sources(self, locus: Locus) -> _LocusSources:
         out = _LocusSources(locus)
         recs = self.data.records.get(locus.chrom, [])
         for rec in recs:
@@ -186,6 +206,12 @@ class GenotypeAssembler:
         phased = np.zeros((n, m), dtype=bool)
         ps = np.full((n, m), NO_PS, dtype=np.int64)
         filled = np.zeros(m, dtype=bool)
+        # cheap equality codes for grouping samples: GT indices where one record decides a
+        # column (equal codes -> equal alleles), constant where none does; other columns are
+        # compared by value (see pgx.calling.cohort)
+        k1 = np.zeros((n, m), dtype=np.int16)
+        k2 = np.zeros((n, m), dtype=np.int16)
+        coded = np.ones(m, dtype=bool)
         filters: list[tuple[str, ...]] = []
         notes: dict[int, list[ReadNote]] = {}
         locus_notes: list[ReadNote] = []
@@ -194,6 +220,7 @@ class GenotypeAssembler:
             if src.note is not None:
                 locus_notes.append(src.note)
             if not src.records and src.blocks:
+                coded[j] = False
                 self._from_blocks(src, j, a1, a2)
                 filters.append(next((r.filters for r in src.blocks if r.filters), ()))
                 continue
@@ -212,10 +239,13 @@ class GenotypeAssembler:
                 table = np.array(eff + ["<absent>", None], dtype=object)  # index -2 absent, -1 missing
                 a1[:, j] = table[rec.gt[:, 0]]
                 a2[:, j] = table[rec.gt[:, 1]]
+                k1[:, j] = rec.gt[:, 0]
+                k2[:, j] = rec.gt[:, 1]
                 phased[:, j] = rec.phased
                 ps[:, j] = rec.ps
                 self._flag_samples(rec, j, locus, a1, a2, notes)
                 continue
+            coded[j] = False
             for i in range(n):
                 v1, v2, ph, p, note = _merge(i, src.records, locus)
                 a1[i, j], a2[i, j], phased[i, j], ps[i, j] = v1, v2, ph, p
@@ -227,7 +257,8 @@ class GenotypeAssembler:
             # a filled position takes the sample's ploidy there: hemizygous (chrX in males) stays haploid
             haploid = (a2[:, ~filled] == "<absent>").any(axis=1)
             a2[np.ix_(haploid, filled)] = "<absent>"
-        return GeneMatrix(gene, list(loci), a1, a2, phased, ps, filled, filters, notes, locus_notes)
+            coded[filled] = False
+        return GeneMatrix(gene, list(loci), a1, a2, phased, ps, filled, filters, notes, locus_notes, k1, k2, coded)
 
     @staticmethod
     def _from_blocks(src: _LocusSources, j: int, a1: np.ndarray, a2: np.ndarray) -> None:
@@ -349,6 +380,9 @@ class GeneMatrix:
     filters: list[tuple[str, ...]]
     sample_notes: dict[int, list[ReadNote]]
     locus_notes: list[ReadNote]
+    k1: np.ndarray  # (n, m) int16 equality codes of a1, valid where `coded`
+    k2: np.ndarray
+    coded: np.ndarray  # (m,) bool
     _interned: dict[tuple[object, ...], PositionCall] = field(default_factory=dict)
 
     def calls(self, i: int, which: slice | None = None) -> tuple[PositionCall, ...]:

@@ -192,6 +192,27 @@ class _Collector:
         )
 
 
+def read_header(path: str | Path) -> tuple[Header, FileKind, bool]:
+    """(header, kind, indexed) without reading records: enough to plan a batch over many files."""
+    path = str(path)
+    kind = sniff(path)
+    if kind is FileKind.BCF:
+        import cyvcf2
+
+        with quiet_htslib():
+            try:
+                raw = cyvcf2.VCF(path, lazy=True, threads=1).raw_header.rstrip("\n").split("\n")
+            except Exception as exc:  # cyvcf2 raises bare Exception/OSError for unreadable files
+                raise VcfError(path, f"cannot open BCF: {exc}") from None
+        header = parse_header(((i + 1, h) for i, h in enumerate(raw)), path)
+        indexed = find_index(path) is not None
+    else:
+        header = parse_header(iter_lines(path, kind), path)
+        indexed = kind is FileKind.VCF_BGZF and find_index(path) is not None
+    refuse_if_not_grch38(path, build_from_header(header))
+    return header, kind, indexed
+
+
 def read_vcf(path: str | Path, targets: Targets, samples: list[str] | None = None) -> VcfData:
     path = str(path)
     kind = sniff(path)
@@ -243,12 +264,33 @@ def _read_tabix(path: str, index: str, targets: Targets, samples: list[str] | No
     except (OSError, ValueError) as exc:
         raise VcfError(path, f"error reading indexed file: {exc}") from None
 
+    # Each index probe decompresses a block (~2 ms): a gene's positions on a chromosome the file
+    # only partly holds would cost hundreds. "Some record starts at or before pos" is a question
+    # about the first record, and "some record reaches pos" holds for every position below one
+    # where it holds, so probes are cached per chromosome and answered from what was read.
+    first_start: dict[str, int | None] = {}
+    reach_yes = {chrom: span[1] for chrom, span in col.spans.items()}  # some record reaches every pos <= this
+    reach_no: dict[str, int] = {}  # no record reaches any pos >= this
+
     def has_record_at(chrom: str, pos: int) -> tuple[bool, bool]:
         name = file_names.get(chrom)
         if name is None:
             return (False, False)
-        before = next(iter(tbx.fetch(name, 0, pos)), None) is not None
-        after = next(iter(tbx.fetch(name, pos - 1)), None) is not None
+        if chrom not in first_start:
+            first = next(iter(tbx.fetch(name)), None)
+            first_start[chrom] = int(first.split("\t", 2)[1]) if first is not None else None
+        start = first_start[chrom]
+        before = start is not None and start <= pos
+        if pos <= reach_yes.get(chrom, 0):
+            after = True
+        elif pos >= reach_no.get(chrom, 1 << 62):
+            after = False
+        else:
+            after = next(iter(tbx.fetch(name, pos - 1)), None) is not None
+            if after:
+                reach_yes[chrom] = pos
+            else:
+                reach_no[chrom] = pos
         return (before, after)
 
     data = col.finish(FileKind.VCF_BGZF, indexed=True)

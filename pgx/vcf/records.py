@@ -183,6 +183,36 @@ def parse_samples(
     return gt, phased, ps, ad_single, cn, poly
 
 
+_DIGIT_OR_DOT = np.zeros(256, dtype=bool)
+_DIGIT_OR_DOT[[ord(c) for c in "0123456789."]] = True
+
+
+def fixed_width_gt(rest: str, n_alts: int, sample_idx: list[int] | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """(gt, phased) straight from the bytes when every sample column is a 3-character ``a|b`` or ``a/b``.
+
+    Cohort files (1000 Genomes, biobank releases) are GT-only, diploid and single-digit, so a
+    line of N samples is exactly ``4N - 1`` bytes and numpy can read it without a Python loop
+    per sample. Anything else (haploid, multi-digit, garbage, an allele index the record does
+    not have) returns None and goes through :func:`parse_samples`, which also words the errors.
+    """
+    if (len(rest) + 1) % 4 or not rest.isascii():
+        return None
+    b = np.frombuffer(rest.encode("ascii"), dtype=np.uint8)
+    a1, sep, a2 = b[0::4], b[1::4], b[2::4]
+    if not ((b[3::4] == 9).all() and _DIGIT_OR_DOT[a1].all() and _DIGIT_OR_DOT[a2].all()):
+        return None
+    phased = sep == ord("|")
+    if not (phased | (sep == ord("/"))).all():
+        return None
+    gt = np.stack([a1, a2], axis=1).astype(np.int16) - ord("0")
+    gt[gt == ord(".") - ord("0")] = MISSING
+    if gt.max(initial=0) > n_alts:
+        return None
+    if sample_idx is not None:
+        return gt[sample_idx], phased[sample_idx]
+    return gt, phased
+
+
 def split_fixed(line: str, lineno: int | None, path: str, n_columns: int) -> list[str]:
     """Structural check of one data line; returns the 8 fixed columns plus FORMAT and the rest."""
     tabs = line.count("\t")
@@ -217,13 +247,19 @@ def make_record(
     alts = tuple(alt.split(",")) if alt not in (".", "") else ()
     filters = () if filt in ("PASS", ".", "") else tuple(filt.split(";"))
     end_info, svtype = parse_info(info)
-    columns = rest.split("\t")
-    if sample_idx is not None:
-        columns = [columns[i] for i in sample_idx]
-    locus = f"{chrom}:{pos}"
-    gt, phased, ps, ad_single, cn, poly = parse_samples(
-        fmt, columns, len(alts), gtp, (path, lineno, locus), sample_names
-    )
+    fast = fixed_width_gt(rest, len(alts), sample_idx) if fmt == "GT" else None
+    if fast is not None:
+        gt, phased = fast
+        n = gt.shape[0]
+        ps, ad_single, cn, poly = np.full(n, NO_PS, dtype=np.int64), None, None, np.zeros(n, dtype=bool)
+    else:
+        columns = rest.split("\t")
+        if sample_idx is not None:
+            columns = [columns[i] for i in sample_idx]
+        locus = f"{chrom}:{pos}"
+        gt, phased, ps, ad_single, cn, poly = parse_samples(
+            fmt, columns, len(alts), gtp, (path, lineno, locus), sample_names
+        )
     is_block, end = extent(pos, ref, alts, end_info, svtype)
     return Record(
         line=lineno,

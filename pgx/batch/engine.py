@@ -1,0 +1,191 @@
+"""Run a batch: plan, run the chunks not yet done on an engine, combine, write the manifest.
+
+Engines only schedule the tasks of :mod:`pgx.batch.work`; they never change what a task
+computes, so every engine leaves byte-identical result files. ``local`` runs in this process
+(one worker) or a process pool; ``dask`` submits the same tasks to a dask.distributed
+cluster: a LocalCluster, or the scheduler at ``scheduler`` (the output folder and the inputs
+must then be on storage every worker sees at the same paths).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import Any, Literal
+
+from pgx.batch import outputs
+from pgx.batch.models import BatchManifest, BatchOptions, BatchPlan, ChunkRecord
+from pgx.batch.plan import DEFAULT_CHUNK, describe, make_plan, read_meds_table, settle_plan
+from pgx.batch.work import chunk_job, process_chunk, read_chunk, record_path, write_slice
+from pgx.errors import UsageError
+from pgx.fileio import atomic_write_text
+from pgx.knowledge.loader import load_knowledge
+
+Engine = Literal["local", "dask"]
+Progress = Callable[[ChunkRecord, int], None]  # (finished slice, samples in it)
+Todo = dict[int, list[int]]  # chunk -> its slices not yet written
+
+
+def run_batch(vcfs: list[Path], outdir: Path, *, samples_file: Path | None = None, meds_table: Path | None = None,
+              genes: list[str] | None = None, missing_to_ref: bool = False, report: bool = False,
+              workers: int = 1, engine: Engine = "local", scheduler: str | None = None,
+              chunk_size: int = DEFAULT_CHUNK, knowledge: str | None = None, rules: str | None = None,
+              on_plan: Callable[[BatchPlan, int], None] | None = None,
+              on_chunk: Progress | None = None) -> BatchManifest:
+    started = time.perf_counter()
+    if workers < 1 or chunk_size < 1:
+        raise UsageError("--workers and --chunk-size must be at least 1")
+    if scheduler is not None and engine != "dask":
+        raise UsageError("--scheduler needs --engine dask")
+    if meds_table is not None and not report:
+        raise UsageError("--meds-table only changes drug reports: add --report")
+    kb = load_knowledge(knowledge)
+    unknown = [g for g in genes or [] if g not in kb.genes]
+    if unknown:
+        raise UsageError(f"unknown gene {unknown[0]!r}; known genes: {', '.join(sorted(kb.genes))}")
+    rules_version = None
+    if report:
+        from pgx.rules.loader import load_rules
+
+        rules_version = load_rules(rules).version
+    options = BatchOptions(missing_to_ref=missing_to_ref, genes=genes or None, report=report,
+                           meds_table=describe(meds_table) if meds_table else None,
+                           samples_file=describe(samples_file) if samples_file else None)
+    plan = make_plan(kb, vcfs, options, samples_file, rules_version, chunk_size)
+    meds = read_meds_table(meds_table, set(plan.samples)) if meds_table else {}
+    plan, resumed = settle_plan(outdir, plan)
+    records: dict[tuple[int, int], ChunkRecord] = {}
+    todo: Todo = {}
+    for k in range(len(plan.chunks)):
+        for s in range(len(plan.slices(k))):
+            f = record_path(outdir, k, s)
+            if f.is_file():
+                records[(k, s)] = ChunkRecord.model_validate_json(f.read_text(encoding="utf-8"))
+            else:
+                todo.setdefault(k, []).append(s)
+    done_before = len(records)
+    if on_plan is not None:
+        on_plan(plan, sum(len(r.samples) for r in records.values()))
+    run = _run_dask if engine == "dask" else _run_local
+    for record in run(plan, todo, outdir, knowledge, rules, meds, workers, scheduler):
+        records[(record.chunk, record.slice)] = record
+        if on_chunk is not None:
+            on_chunk(record, len(record.samples))
+    new = [r for key, r in records.items() if key[0] in todo and key[1] in todo[key[0]]]
+    return _finish(plan, records, outdir, {
+        "engine": engine, "workers": workers, "chunks": len(plan.chunks), "slices": len(records),
+        "slices_done_before": done_before, "resumed": resumed, "seconds": {
+            "wall": round(time.perf_counter() - started, 3),
+            "read_match": round(sum({r.chunk: r.seconds["read_match"] for r in new}.values()), 3),
+            "write": round(sum(r.seconds["write"] for r in new), 3)}})
+
+
+def _meds_for(plan: BatchPlan, meds: dict[str, list[str]], k: int) -> dict[str, list[str]]:
+    return {plan.samples[i]: meds[plan.samples[i]] for i in plan.chunk(k) if plan.samples[i] in meds}
+
+
+def _run_local(plan: BatchPlan, todo: Todo, outdir: Path, knowledge: str | None, rules: str | None,
+               meds: dict[str, list[str]], workers: int, scheduler: str | None) -> Iterator[ChunkRecord]:
+    if workers == 1 or not todo:
+        for k, slices in todo.items():
+            yield from process_chunk(chunk_job(plan, k), k, slices, str(outdir), knowledge, rules,
+                                     _meds_for(plan, meds, k))
+        return
+    # fork shares the loaded knowledge base with the workers; elsewhere they load it once each
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    n_files = len(plan.inputs)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        reads: dict[Future[Any], tuple[int, int]] = {}
+        parts: dict[int, list[Any]] = {k: [None] * n_files for k in todo}
+        jobs = {k: chunk_job(plan, k) for k in todo}
+        for k in todo:
+            for f in range(n_files):
+                reads[pool.submit(read_chunk, jobs[k], f, knowledge)] = (k, f)
+        pending: set[Future[Any]] = set(reads)
+        writes: set[Future[Any]] = set()
+        while pending or writes:
+            done, _ = wait(pending | writes, return_when=FIRST_COMPLETED)
+            for fut in done:
+                if fut in writes:
+                    writes.discard(fut)
+                    yield fut.result()
+                    continue
+                pending.discard(fut)
+                k, f = reads[fut]
+                parts[k][f] = fut.result()
+                if all(p is not None for p in parts[k]):
+                    job, chunk_parts, chunk_meds = jobs.pop(k), parts.pop(k), _meds_for(plan, meds, k)
+                    writes.update(pool.submit(write_slice, job, k, s, chunk_parts, str(outdir), knowledge, rules,
+                                              chunk_meds) for s in todo[k])
+
+
+def _run_dask(plan: BatchPlan, todo: Todo, outdir: Path, knowledge: str | None, rules: str | None,
+              meds: dict[str, list[str]], workers: int, scheduler: str | None) -> Iterator[ChunkRecord]:
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise UsageError("--engine dask needs dask.distributed", hint="pip install 'dask[distributed]'") from None
+    if not todo:
+        return
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    else:
+        try:
+            client = Client(scheduler, timeout="30s")
+        except OSError as exc:
+            raise UsageError(f"cannot reach Dask scheduler {scheduler}: {exc}") from None
+    try:
+        futures = []
+        for k, slices in todo.items():
+            job = client.scatter(chunk_job(plan, k))
+            reads = [client.submit(read_chunk, job, f, knowledge, pure=False) for f in range(len(plan.inputs))]
+            chunk_meds = _meds_for(plan, meds, k)
+            futures += [client.submit(write_slice, job, k, s, reads, str(outdir), knowledge, rules, chunk_meds,
+                                      pure=False) for s in slices]
+        for fut in as_completed(futures):
+            yield fut.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _finish(plan: BatchPlan, records: dict[tuple[int, int], ChunkRecord], outdir: Path,
+            run: dict[str, object]) -> BatchManifest:
+    """Combined tables and the manifest, from the slice records (of this run and earlier ones)."""
+    ordered = [records[key] for key in sorted(records)]
+    inputs = ordered[0].inputs
+    for r in ordered[1:]:
+        if r.inputs != inputs:  # the same files read twice cannot differ unless they changed mid-batch
+            raise UsageError(f"chunk {r.chunk} read the inputs differently from chunk 0; were they modified?",
+                             hint="remove the output folder and run again")
+    written = outputs.combine(outdir, plan, inputs)
+    statuses = [s for r in ordered for s in r.samples]
+    failed = sum(s.status == "failed" for s in statuses)
+    manifest = BatchManifest(
+        pgx_version=plan.pgx_version,
+        knowledge_version=plan.knowledge_version,
+        rules_version=plan.rules_version,
+        inputs=inputs,
+        options=plan.options,
+        outputs={**written, "manifest": "manifest.json"},
+        counts={"samples": len(statuses), "ok": len(statuses) - failed, "failed": failed,
+                "gene_calls": sum(s.genes_called for s in statuses),
+                "gene_not_called": sum(s.genes_not_called for s in statuses)},
+        samples=statuses,
+        run=run,
+    )
+    atomic_write_text(outdir / "manifest.json", manifest.model_dump_json(indent=2) + "\n")
+    os.sync()
+    return manifest
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)

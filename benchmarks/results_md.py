@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,3 +52,21 @@ def source_state(paths: list[str], what: str) -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + (f" with uncommitted changes to {what}" if dirty else "")
+
+
+@dataclass
+class Measured:
+    wall: float
+    cpu: float
+    rss_mib: float
+
+
+def run_measured(cmd: list[str], log: Path) -> tuple[Measured, int]:
+    """Run ``cmd``: wall time, and (wait4) user+sys time and peak RSS of it and its waited-for children."""
+    with open(log, "w") as fh:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Measured(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024), proc.returncode

@@ -196,3 +196,5 @@ def test_per_gene_files_are_joined_by_sample(tmp_path, kb):
             single = call_vcf(f, samples=[sample], genes=[gene], missing_to_ref=True, knowledge=kb)
             assert got[gene] == single.samples[0].genes[0].model_dump(mode="json")
         assert got["TPMT"]["reason_code"] == "no_data"
+        # phased input stays phased when absent positions are filled as reference
+        assert got["CYP2C19"]["phased"] is True and got["CYP2C9"]["phased"] is True

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pgx.batch import outputs
 from pgx.batch.models import BatchManifest, BatchOptions, BatchPlan, ChunkRecord
 from pgx.batch.plan import DEFAULT_CHUNK, describe, make_plan, read_meds_table, settle_plan
-from pgx.batch.work import chunk_job, process_chunk, read_chunk, record_path, write_slice
+from pgx.batch.work import FileCalls, chunk_job, pick, read_input, record_path, write_slice
 from pgx.errors import UsageError
 from pgx.fileio import atomic_write_text
 from pgx.knowledge.loader import load_knowledge
@@ -90,38 +90,33 @@ def _meds_for(plan: BatchPlan, meds: dict[str, list[str]], k: int) -> dict[str, 
 
 def _run_local(plan: BatchPlan, todo: Todo, outdir: Path, knowledge: str | None, rules: str | None,
                meds: dict[str, list[str]], workers: int, scheduler: str | None) -> Iterator[ChunkRecord]:
-    if workers == 1 or not todo:
+    if not todo:
+        return
+    chunks = list(todo)
+    n_files = len(plan.inputs)
+    jobs = {k: chunk_job(plan, k) for k in chunks}
+    if workers == 1:
+        calls = [read_input(plan, f, chunks, knowledge) for f in range(n_files)]
         for k, slices in todo.items():
-            yield from process_chunk(chunk_job(plan, k), k, slices, str(outdir), knowledge, rules,
-                                     _meds_for(plan, meds, k))
+            parts = [calls[f].chunks[k] for f in range(n_files)]
+            for s in slices:
+                yield write_slice(jobs[k], k, s, parts, str(outdir), knowledge, rules, _meds_for(plan, meds, k))
         return
     # fork shares the loaded knowledge base with the workers; elsewhere they load it once each
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    n_files = len(plan.inputs)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        reads: dict[Future[Any], tuple[int, int]] = {}
-        parts: dict[int, list[Any]] = {k: [None] * n_files for k in todo}
-        jobs = {k: chunk_job(plan, k) for k in todo}
-        for k in todo:
-            for f in range(n_files):
-                reads[pool.submit(read_chunk, jobs[k], f, knowledge)] = (k, f)
-        pending: set[Future[Any]] = set(reads)
+        reading = [pool.submit(read_input, plan, f, chunks, knowledge) for f in range(n_files)]
+        read: list[FileCalls] = [fut.result() for fut in reading]
         writes: set[Future[Any]] = set()
-        while pending or writes:
-            done, _ = wait(pending | writes, return_when=FIRST_COMPLETED)
+        for k, slices in todo.items():
+            parts = [read[f].chunks.pop(k) for f in range(n_files)]
+            writes.update(pool.submit(write_slice, jobs[k], k, s, parts, str(outdir), knowledge, rules,
+                                      _meds_for(plan, meds, k)) for s in slices)
+        while writes:
+            done, writes = wait(writes, return_when=FIRST_COMPLETED)
             for fut in done:
-                if fut in writes:
-                    writes.discard(fut)
-                    yield fut.result()
-                    continue
-                pending.discard(fut)
-                k, f = reads[fut]
-                parts[k][f] = fut.result()
-                if all(p is not None for p in parts[k]):
-                    job, chunk_parts, chunk_meds = jobs.pop(k), parts.pop(k), _meds_for(plan, meds, k)
-                    writes.update(pool.submit(write_slice, job, k, s, chunk_parts, str(outdir), knowledge, rules,
-                                              chunk_meds) for s in todo[k])
+                yield fut.result()
 
 
 def _run_dask(plan: BatchPlan, todo: Todo, outdir: Path, knowledge: str | None, rules: str | None,
@@ -142,12 +137,16 @@ def _run_dask(plan: BatchPlan, todo: Todo, outdir: Path, knowledge: str | None, 
         except OSError as exc:
             raise UsageError(f"cannot reach Dask scheduler {scheduler}: {exc}") from None
     try:
+        chunks = list(todo)
+        shared_plan = client.scatter(plan, broadcast=True)
+        reads = [client.submit(read_input, shared_plan, f, chunks, knowledge, pure=False)
+                 for f in range(len(plan.inputs))]
         futures = []
         for k, slices in todo.items():
             job = client.scatter(chunk_job(plan, k))
-            reads = [client.submit(read_chunk, job, f, knowledge, pure=False) for f in range(len(plan.inputs))]
+            parts = [client.submit(pick, r, k, pure=False) for r in reads]
             chunk_meds = _meds_for(plan, meds, k)
-            futures += [client.submit(write_slice, job, k, s, reads, str(outdir), knowledge, rules, chunk_meds,
+            futures += [client.submit(write_slice, job, k, s, parts, str(outdir), knowledge, rules, chunk_meds,
                                       pure=False) for s in slices]
         for fut in as_completed(futures):
             yield fut.result()

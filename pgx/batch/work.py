@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from pgx.batch import outputs
 from pgx.batch.models import BatchPlan, ChunkRecord, SampleStatus
 from pgx.batch.plan import STATE
@@ -50,26 +52,37 @@ def record_path(outdir: Path, k: int, s: int) -> Path:
 
 
 def chunk_job(plan: BatchPlan, k: int) -> BatchPlan:
-    """The plan cut down to chunk ``k``'s samples: what its tasks are shipped (a biobank-sized plan
-    is megabytes, and there are chunks x inputs read tasks)."""
+    """The plan cut down to chunk ``k``'s samples: what its write tasks are shipped (a
+    biobank-sized plan is megabytes, and there are many slices)."""
     r = plan.chunk(k)
     return plan.model_copy(update={"samples": plan.samples[r.start:r.stop], "files": plan.files[r.start:r.stop],
                                    "chunks": [0]})
 
 
-def read_chunk(job: BatchPlan, f: int, knowledge: str | None) -> FileChunk:
-    """Read input ``f`` for the job's samples and call every gene it informs, all samples at once.
+@dataclass
+class FileCalls:
+    """One input read once, called chunk by chunk."""
 
-    A record that is bad for one sample (an impossible allele index, say) fails that sample,
-    which is then left out and the file read again; a fault of the file itself stops the batch.
+    file: int
+    chunks: dict[int, FileChunk]
+
+
+def read_input(plan: BatchPlan, f: int, chunks: list[int], knowledge: str | None) -> FileCalls:
+    """Read input ``f`` once for the samples of ``chunks`` and call every gene it informs, a chunk at a time.
+
+    The file is read once however many chunks there are (a biobank file is read in full for
+    each pass); only the PGx records are kept, as small integer arrays, and genotype matrices
+    are built per chunk, so memory follows the chunk size. A record that is bad for one sample
+    (an impossible allele index, say) fails that sample, which is left out and the file read
+    again; a fault of the file itself stops the batch.
     """
     started = time.perf_counter()
     kb = load_knowledge(knowledge)
-    inp = job.inputs[f]
+    inp = plan.inputs[f]
     header, _, _ = read_header(inp.path)
     present = set(header.samples)
-    chunk = set(job.samples)
-    wanted = [s for s in job.samples if s in present]
+    members = {k: [plan.samples[i] for i in plan.chunk(k)] for k in chunks}
+    wanted = [s for k in chunks for s in members[k] if s in present]
     failed: dict[str, str] = {}
     targets = targets_for(kb)
     while True:
@@ -85,27 +98,35 @@ def read_chunk(job: BatchPlan, f: int, knowledge: str | None) -> FileChunk:
             failed[exc.sample] = str(exc)
             if exc.sample in wanted:
                 wanted.remove(exc.sample)
-    assembler = GenotypeAssembler(data, targets, missing_to_ref=job.options.missing_to_ref)
+    row = {s: i for i, s in enumerate(data.samples)} if wanted else {}
+    described = InputFile(name=inp.name, sha256=inp.sha256, format=inp.format, samples_in_file=inp.samples_in_file,
+                          build="GRCh38", build_evidence=data.evidence.describe(), indexed=data.indexed)
     caller = GeneCaller(kb)
-    genes: dict[str, GeneCalls] = {}
     evidence: dict[str, tuple[int, int]] = {}
-    for gene in _genes(kb, job):
-        ev = gene_evidence(assembler, gene)
-        evidence[gene.gene] = ev
-        if ev[0] or (ev[1] and job.options.missing_to_ref):
-            genes[gene.gene] = caller(assembler, gene)
-    if not wanted:
-        genes = {g: GeneCalls(gene=g, calls=c.calls, index=c.index[:0]) for g, c in genes.items()}
-    return FileChunk(
-        file=f,
-        input=InputFile(name=inp.name, sha256=inp.sha256, format=inp.format, samples_in_file=inp.samples_in_file,
-                        build="GRCh38", build_evidence=data.evidence.describe(), indexed=data.indexed),
-        samples=wanted,
-        genes=genes,
-        evidence=evidence,
-        failed={s: r for s, r in failed.items() if s in chunk},
-        seconds=time.perf_counter() - started,
-    )
+    out: dict[int, FileChunk] = {}
+    read_seconds = time.perf_counter() - started
+    for k in chunks:
+        t0 = time.perf_counter()
+        member_set = set(members[k])
+        names = [s for s in members[k] if s in row]
+        assembler = GenotypeAssembler(data.subset(np.array([row[s] for s in names], dtype=np.int64)), targets,
+                                      missing_to_ref=plan.options.missing_to_ref)
+        genes: dict[str, GeneCalls] = {}
+        for gene in _genes(kb, plan):
+            if gene.gene not in evidence:
+                evidence[gene.gene] = gene_evidence(assembler, gene)
+            ev = evidence[gene.gene]
+            if ev[0] or (ev[1] and plan.options.missing_to_ref):
+                genes[gene.gene] = caller(assembler, gene)
+        out[k] = FileChunk(file=f, input=described, samples=names, genes=genes, evidence=evidence,
+                           failed={s: r for s, r in failed.items() if s in member_set},
+                           seconds=time.perf_counter() - t0 + read_seconds / len(chunks))
+    return FileCalls(file=f, chunks=out)
+
+
+def pick(calls: FileCalls, k: int) -> FileChunk:
+    """Chunk ``k`` of an input's calls (a Dask task, so each write is sent only its chunk)."""
+    return calls.chunks[k]
 
 
 def _genes(kb: KnowledgeBase, plan: BatchPlan) -> list[Gene]:
@@ -194,8 +215,4 @@ def write_slice(job: BatchPlan, k: int, s: int, parts: list[FileChunk], outdir: 
     return record
 
 
-def process_chunk(job: BatchPlan, k: int, slices: list[int], outdir: str, knowledge: str | None,
-                  rules: str | None, meds: dict[str, list[str]]) -> list[ChunkRecord]:
-    """Both steps in one process: the unit of the local engine with one worker."""
-    parts = [read_chunk(job, f, knowledge) for f in range(len(job.inputs))]
-    return [write_slice(job, k, s, parts, outdir, knowledge, rules, meds) for s in slices]
+

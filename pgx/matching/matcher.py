@@ -174,7 +174,7 @@ def prepare(cg: CompiledGene, gg: GeneGenotype, lowest_function: bool, allow_hap
     for j, call in enumerate(gg.positions):
         if missing[j]:
             continue
-        if not call.phased:
+        if not call.phased and not call.filled:  # a position pgx filled as reference says nothing about phasing
             all_phased = False
         if hom[j]:
             continue

@@ -8,6 +8,7 @@ through cyvcf2. All three produce the same :class:`VcfData`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 import sys
@@ -45,6 +46,17 @@ class VcfData:
     ref_mismatch: dict[tuple[str, int], str] = field(default_factory=dict)  # (chrom, pos) -> message
     has_record_at: Callable[[str, int], tuple[bool, bool]] | None = None  # (before, after) a position
     spans: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def subset(self, rows: np.ndarray) -> VcfData:
+        """The same records for the samples at ``rows`` only (a chunk of a cohort read once)."""
+        def cut(rec: Record) -> Record:
+            return dataclasses.replace(
+                rec, gt=rec.gt[rows], phased=rec.phased[rows], ps=rec.ps[rows], poly=rec.poly[rows],
+                ad_single=None if rec.ad_single is None else rec.ad_single[rows],
+                cn=None if rec.cn is None else rec.cn[rows])
+
+        return dataclasses.replace(self, samples=[self.samples[i] for i in rows],
+                                   records={c: [cut(r) for r in recs] for c, recs in self.records.items()})
 
     def within_span(self, chrom: str, pos: int) -> bool:
         """Is ``pos`` inside the range of records this file holds for ``chrom``?"""
@@ -126,7 +138,8 @@ class _Collector:
         return False
 
     def line(self, line: str, lineno: int | None) -> None:
-        cols = split_fixed(line, lineno, self.path, self.n_columns)
+        fixed = split_fixed(line, lineno, self.path, self.n_columns)
+        cols: list[str] = fixed[:-1]  # type: ignore[assignment]
         chrom = canonical_chrom(cols[0])
         pos = int(cols[1])
         span = self.spans.get(chrom)
@@ -142,6 +155,8 @@ class _Collector:
             return
         if not self.relevant(chrom, pos, cols[3], cols[4], cols[7]):
             return
+        if len(cols) == 9:
+            cols.append(line[fixed[-1]:])  # type: ignore[index]
         rec = make_record(cols, lineno, self.path, self.sample_idx, self.names, self.gtp)
         self.add(rec)
 
@@ -248,7 +263,7 @@ def _read_tabix(path: str, index: str, targets: Targets, samples: list[str] | No
     refuse_if_not_grch38(path, build_from_header(header))
     col = _Collector(path, header, targets, _select(header, path, samples))
     file_names = {canonical_chrom(c): c for c in tbx.contigs}
-    seen: set[tuple[str, int, str]] = set()
+    seen: set[str] = set()
     try:
         for chrom, spans in targets.regions().items():
             name = file_names.get(chrom)
@@ -256,11 +271,11 @@ def _read_tabix(path: str, index: str, targets: Targets, samples: list[str] | No
                 continue
             for start, end in spans:
                 for line in tbx.fetch(name, max(0, start - 1), end):
-                    key = (chrom, int(line.split("\t", 2)[1]), line[:200])
+                    key = line[:200]
                     if key in seen:
                         continue
                     seen.add(key)
-                    col.line(line.rstrip("\r\n"), None)
+                    col.line(line.rstrip("\r\n") if line.endswith(("\r", "\n")) else line, None)
     except (OSError, ValueError) as exc:
         raise VcfError(path, f"error reading indexed file: {exc}") from None
 

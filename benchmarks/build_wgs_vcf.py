@@ -44,18 +44,13 @@ import numpy as np
 import pysam
 
 from pgx.knowledge.loader import load_knowledge
+from pgx.vcf.assembly import GRCH38_LENGTHS as ASSEMBLY_LENGTHS
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "1kgp" / "GRCh38"
 DEFAULT_OUT_DIR = Path("/tmp/pgx_bench")
 
-GRCH38_LENGTHS = {
-    "chr1": 248956422, "chr2": 242193529, "chr3": 198295559, "chr4": 190214555, "chr5": 181538259,
-    "chr6": 170805979, "chr7": 159345973, "chr8": 145138636, "chr9": 138394717, "chr10": 133797422,
-    "chr11": 135086622, "chr12": 133275309, "chr13": 114364328, "chr14": 107043718, "chr15": 101991189,
-    "chr16": 90338345, "chr17": 83257441, "chr18": 80373285, "chr19": 58617616, "chr20": 64444167,
-    "chr21": 46709983, "chr22": 50818468, "chrX": 156040895, "chrY": 57227415,
-}  # fmt: skip
+GRCH38_LENGTHS = {c: n for c, n in ASSEMBLY_LENGTHS.items() if c != "chrM"}  # the 24 chromosomes
 PAD = 50_000  # no background record closer than this to a pharmacogene
 HOM_ALT_SHARE = 0.4
 BASES = "ACGT"

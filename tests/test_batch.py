@@ -118,6 +118,17 @@ def test_dask_engine_matches_local(tmp_path, cohort_vcf):
     assert _results(dask) == _results(local)
 
 
+def test_dask_scheduler_address_matches_local(tmp_path, cohort_vcf):
+    distributed = pytest.importorskip("dask.distributed")
+    local, remote = tmp_path / "local", tmp_path / "remote"
+    assert run_pgx("batch", str(cohort_vcf), "-o", str(local), "-w", "1", "--chunk-size", "70").returncode == 0
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        r = run_pgx("batch", str(cohort_vcf), "-o", str(remote), "--engine", "dask", "--scheduler",
+                    cluster.scheduler_address, "--chunk-size", "70")
+    assert r.returncode == 0, r.stderr
+    assert _results(remote) == _results(local)
+
+
 def test_bad_sample_is_recorded_and_the_batch_goes_on(tmp_path, cohort_vcf):
     lines = cohort_vcf.read_text().splitlines()
     first = next(i for i, line in enumerate(lines) if not line.startswith("#"))

@@ -134,8 +134,9 @@ def _run_dask(plan: BatchPlan, todo: Todo, outdir: Path, knowledge: str | None, 
     else:
         try:
             client = Client(scheduler, timeout="30s")
-        except OSError as exc:
-            raise UsageError(f"cannot reach Dask scheduler {scheduler}: {exc}") from None
+        except OSError as exc:  # TimeoutError included
+            raise UsageError(f"cannot reach Dask scheduler {scheduler}: {exc}",
+                             hint="check the address, or leave out --scheduler for a local cluster") from None
     try:
         chunks = list(todo)
         shared_plan = client.scatter(plan, broadcast=True)

@@ -76,7 +76,7 @@ def batch(
 
 
 class _Progress:
-    """A rich bar on a terminal; one plain line per chunk in logs (no bar control codes in a log file)."""
+    """A rich bar on a terminal; one plain line per finished slice in logs (no bar control codes in a log file)."""
 
     def __init__(self, output: Path) -> None:
         self.output = output
@@ -104,7 +104,7 @@ class _Progress:
         if self.bar is not None:
             self.bar.update(self.task, completed=self.done)
         else:
-            err.print(f"pgx batch: chunk {record.chunk + 1} done: {self.done}/{self.total} samples "
+            err.print(f"pgx batch: {self.done}/{self.total} samples written "
                       f"({time.perf_counter() - self.t0:.1f} s)", markup=False, soft_wrap=True)
 
     def stop(self) -> None:

@@ -31,13 +31,9 @@ def severity_key(cg: CompiledGene, a: CompiledAllele) -> tuple:  # type: ignore[
 def _present(cg: CompiledGene, prep: Prepared, strand: list[str | None]) -> np.ndarray:
     """(nX,) bool: allele lists a position we have and the strand carries its allele at all of them."""
     acc = cg.accept_matrix(tuple(strand))
-    avail = ~prep.missing
-    out = np.zeros(len(cg.alleles), dtype=bool)
-    for a in cg.alleles:
-        if a.reference:
-            continue
-        d = a.defined & avail
-        out[a.index] = bool(d.any()) and bool(acc[a.index, d].all())
+    listed = cg.defined & ~prep.missing  # (nX, nP): positions each allele lists that we have
+    out = listed.any(axis=1) & ~(listed & ~acc).any(axis=1)
+    out[[a.index for a in cg.alleles if a.reference]] = False
     return out
 
 

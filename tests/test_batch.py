@@ -71,7 +71,7 @@ def test_batch_equals_single_sample_calls(tmp_path, kb, cohort_vcf):
     assert manifest["counts"]["samples"] == 150 and manifest["counts"]["failed"] == 0
     plan = BatchPlan.model_validate_json((out / ".pgx-batch/plan.json").read_text())
     assert len(plan.chunks) == 3  # 150 samples in chunks of at most 60
-    for i in range(0, 150, 9):
+    for i in range(150):
         sample = f"S{i:04d}"
         single = call_vcf(cohort_vcf, samples=[sample], knowledge=kb)
         text = (out / "samples" / f"{sample}.json").read_text()

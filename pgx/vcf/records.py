@@ -256,7 +256,9 @@ def make_record(
     if fast is not None:
         gt, phased = fast
         n = gt.shape[0]
-        ps, ad_single, cn, poly = np.full(n, NO_PS, dtype=np.int64), None, None, np.zeros(n, dtype=bool)
+        # no PS, no ploidy above two: read-only views of one value, not megabytes per biobank record
+        ps, poly = np.broadcast_to(np.int64(NO_PS), (n,)), np.broadcast_to(np.False_, (n,))
+        ad_single = cn = None
     else:
         columns = rest.split("\t")
         if sample_idx is not None:

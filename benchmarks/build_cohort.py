@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gzip
-import hashlib
 import json
 import os
 import shutil
@@ -44,14 +43,12 @@ from pathlib import Path
 
 import pysam
 
+from pgx.vcf.reader import sha256_file
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "1kgp" / "GRCh38"
 DEFAULT_OUT = Path("/tmp/pgx_bench/cohorts")
 FIXED = 9  # CHROM .. FORMAT
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def cohort_names(names: list[str], n: int) -> list[str]:
@@ -150,7 +147,7 @@ def main() -> int:
     threads = max(1, (os.cpu_count() or 1) // args.jobs)
     print(f"compressing with {'bgzip -@ ' + str(threads) if shutil.which('bgzip') else 'pysam (single-threaded)'}")
 
-    checksums = {g: sha256(Path(f"{sources[g]}.tbi")) for g in genes}
+    checksums = {g: sha256_file(f"{sources[g]}.tbi") for g in genes}
     todo = []
     for n in args.samples:
         (args.out / f"n{n}").mkdir(parents=True, exist_ok=True)

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import hashlib
 import json
 import re
 import sys
@@ -45,6 +44,7 @@ import pysam
 
 from pgx.knowledge.loader import load_knowledge
 from pgx.vcf.assembly import GRCH38_LENGTHS as ASSEMBLY_LENGTHS
+from pgx.vcf.reader import sha256_file
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "1kgp" / "GRCh38"
@@ -57,10 +57,6 @@ BASES = "ACGT"
 GT_SPLIT = re.compile(r"[|/]")
 
 Intervals = dict[str, list[tuple[int, int]]]
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def sample_info(ref_gt: str) -> tuple[bool, str]:
@@ -243,7 +239,7 @@ def main() -> int:
         "background": args.background,
         "seed": args.seed,
         "knowledge": load_knowledge().version,
-        "inputs": {f.name: sha256(Path(f"{f}.tbi")) for f in files},
+        "inputs": {f.name: sha256_file(f"{f}.tbi") for f in files},
     }
     if not args.force and out.is_file() and tbi.is_file() and sidecar.is_file():
         built = json.loads(sidecar.read_text())

@@ -55,7 +55,7 @@ from results_md import RESULTS, Measured, machine, run_measured, source_state, w
 
 import pgx
 from pgx.knowledge.loader import load_knowledge
-from pgx.knowledge.schema import IUPAC, Gene
+from pgx.knowledge.schema import IUPAC, Gene, is_wobble
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -211,10 +211,6 @@ def load_pgxpop(out: Path, genes: list[str]) -> dict[tuple[str, str], PopRow]:
 
 
 # ---------------------------------------------------------------------------------------------- definitions
-
-
-def is_wobble(code: str) -> bool:
-    return len(code) == 1 and len(IUPAC.get(code, "")) > 1
 
 
 def allele_key(pos: int, ref: str, value: str) -> Key | None:

@@ -108,12 +108,11 @@ def _cached(digest: str) -> Any:
     f = _cache_file(digest)
     if f is None:
         return _MISS
+    start = len(_CACHE_FORMAT) + 32  # format line, then the SHA-256 of the body
     try:
         blob = f.read_bytes()
-        head, check, body = blob[: len(_CACHE_FORMAT)], blob[len(_CACHE_FORMAT) : len(_CACHE_FORMAT) + 32], blob[
-            len(_CACHE_FORMAT) + 32 :
-        ]
-        if head != _CACHE_FORMAT or hashlib.sha256(body).digest() != check:
+        body = blob[start:]
+        if blob[: len(_CACHE_FORMAT)] != _CACHE_FORMAT or hashlib.sha256(body).digest() != blob[start - 32 : start]:
             return _MISS
         return marshal.loads(body)
     except (OSError, ValueError, EOFError, TypeError):

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pgx.batch import outputs
-from pgx.batch.models import BatchManifest, BatchOptions, BatchPlan, ChunkRecord
+from pgx.batch.models import BatchManifest, BatchOptions, BatchPlan, SliceRecord
 from pgx.batch.plan import DEFAULT_CHUNK, describe, make_plan, read_meds_table, settle_plan
 from pgx.batch.work import FileCalls, chunk_job, pick, read_input, record_path, write_slice
 from pgx.errors import UsageError
@@ -26,7 +26,7 @@ from pgx.fileio import atomic_write_text
 from pgx.knowledge.loader import load_knowledge
 
 Engine = Literal["local", "dask"]
-Progress = Callable[[ChunkRecord, int], None]  # (finished slice, samples in it)
+Progress = Callable[[SliceRecord, int], None]  # (finished slice, samples in it)
 Todo = dict[int, list[int]]  # chunk -> its slices not yet written
 
 
@@ -35,7 +35,7 @@ def run_batch(vcfs: list[Path], outdir: Path, *, samples_file: Path | None = Non
               workers: int = 1, engine: Engine = "local", scheduler: str | None = None,
               chunk_size: int = DEFAULT_CHUNK, knowledge: str | None = None, rules: str | None = None,
               on_plan: Callable[[BatchPlan, int], None] | None = None,
-              on_chunk: Progress | None = None) -> BatchManifest:
+              on_slice: Progress | None = None) -> BatchManifest:
     started = time.perf_counter()
     if workers < 1 or chunk_size < 1:
         raise UsageError("--workers and --chunk-size must be at least 1")
@@ -53,18 +53,18 @@ def run_batch(vcfs: list[Path], outdir: Path, *, samples_file: Path | None = Non
 
         rules_version = load_rules(rules).version
     options = BatchOptions(missing_to_ref=missing_to_ref, genes=genes or None, report=report,
-                           meds_table=describe(meds_table) if meds_table else None,
-                           samples_file=describe(samples_file) if samples_file else None)
+                           meds_table=describe(meds_table, "tsv") if meds_table else None,
+                           samples_file=describe(samples_file, "text") if samples_file else None)
     plan = make_plan(kb, vcfs, options, samples_file, rules_version, chunk_size)
     meds = read_meds_table(meds_table, set(plan.samples)) if meds_table else {}
     plan, resumed = settle_plan(outdir, plan)
-    records: dict[tuple[int, int], ChunkRecord] = {}
+    records: dict[tuple[int, int], SliceRecord] = {}
     todo: Todo = {}
     for k in range(len(plan.chunks)):
         for s in range(len(plan.slices(k))):
             f = record_path(outdir, k, s)
             if f.is_file():
-                records[(k, s)] = ChunkRecord.model_validate_json(f.read_text(encoding="utf-8"))
+                records[(k, s)] = SliceRecord.model_validate_json(f.read_text(encoding="utf-8"))
             else:
                 todo.setdefault(k, []).append(s)
     done_before = len(records)
@@ -73,8 +73,8 @@ def run_batch(vcfs: list[Path], outdir: Path, *, samples_file: Path | None = Non
     run = _run_dask if engine == "dask" else _run_local
     for record in run(plan, todo, outdir, knowledge, rules, meds, workers, scheduler):
         records[(record.chunk, record.slice)] = record
-        if on_chunk is not None:
-            on_chunk(record, len(record.samples))
+        if on_slice is not None:
+            on_slice(record, len(record.samples))
     new = [r for key, r in records.items() if key[0] in todo and key[1] in todo[key[0]]]
     return _finish(plan, records, outdir, {
         "engine": engine, "workers": workers, "chunks": len(plan.chunks), "slices": len(records),
@@ -89,7 +89,7 @@ def _meds_for(plan: BatchPlan, meds: dict[str, list[str]], k: int) -> dict[str, 
 
 
 def _run_local(plan: BatchPlan, todo: Todo, outdir: Path, knowledge: str | None, rules: str | None,
-               meds: dict[str, list[str]], workers: int, scheduler: str | None) -> Iterator[ChunkRecord]:
+               meds: dict[str, list[str]], workers: int, scheduler: str | None) -> Iterator[SliceRecord]:
     if not todo:
         return
     chunks = list(todo)
@@ -120,7 +120,7 @@ def _run_local(plan: BatchPlan, todo: Todo, outdir: Path, knowledge: str | None,
 
 
 def _run_dask(plan: BatchPlan, todo: Todo, outdir: Path, knowledge: str | None, rules: str | None,
-              meds: dict[str, list[str]], workers: int, scheduler: str | None) -> Iterator[ChunkRecord]:
+              meds: dict[str, list[str]], workers: int, scheduler: str | None) -> Iterator[SliceRecord]:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -157,7 +157,7 @@ def _run_dask(plan: BatchPlan, todo: Todo, outdir: Path, knowledge: str | None, 
             cluster.close()
 
 
-def _finish(plan: BatchPlan, records: dict[tuple[int, int], ChunkRecord], outdir: Path,
+def _finish(plan: BatchPlan, records: dict[tuple[int, int], SliceRecord], outdir: Path,
             run: dict[str, object]) -> BatchManifest:
     """Combined tables and the manifest, from the slice records (of this run and earlier ones)."""
     ordered = [records[key] for key in sorted(records)]

@@ -71,7 +71,7 @@ class SampleStatus(_Model):
     reason: str | None = Field(None, description="Why the sample failed")
 
 
-class ChunkRecord(_Model):
+class SliceRecord(_Model):
     """Written after everything else of a slice of a chunk: its existence means the slice is complete."""
 
     chunk: int

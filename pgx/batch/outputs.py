@@ -57,24 +57,21 @@ class ChunkWriter:
         if not tail.startswith(opening + "]"):
             raise RuntimeError(f"unexpected CallReport layout after the sample name: {tail[:40]!r}")
         self.tail = (opening, tail[len(opening):])
-        self.pieces: dict[int, tuple[GeneCall, str, str, int]] = {}  # id(call) -> (call, JSON, TSV cells, row id)
-        self.distinct_rows: list[list[str]] = []
+        self.pieces: dict[int, tuple[GeneCall, str, int]] = {}  # id(call) -> (call, JSON, row id)
+        self.distinct_rows: list[list[str]] = []  # TSV cells after the sample, per distinct call
         self.row_samples: list[str] = []
         self.row_ids: list[int] = []
-        self.tsv: list[str] = []
         self.rules = rules
         self.report_memo: dict[object, Any] = {}
         (out / SAMPLES_DIR).mkdir(exist_ok=True)
         if plan.options.report:
             (out / REPORTS_DIR).mkdir(exist_ok=True)
 
-    def _piece(self, call: GeneCall) -> tuple[GeneCall, str, str, int]:
+    def _piece(self, call: GeneCall) -> tuple[GeneCall, str, int]:
         hit = self.pieces.get(id(call))
         if hit is None:
-            cells = gene_row("", call)[1:]
-            self.distinct_rows.append(cells)
-            hit = (call, call.model_dump_json(), "\t".join(cells), len(self.distinct_rows) - 1)
-            self.pieces[id(call)] = hit
+            self.distinct_rows.append(gene_row("", call)[1:])
+            hit = self.pieces[id(call)] = (call, call.model_dump_json(), len(self.distinct_rows) - 1)
         return hit
 
     def sample(self, i: int, calls: list[GeneCall], meds: list[str]) -> SampleStatus:
@@ -86,9 +83,8 @@ class ChunkWriter:
         atomic_write_text(self.out / rel, text + "\n", fsync=False)
         cell = clean_cell(sample)
         for p in pieces:
-            self.tsv.append(f"{cell}\t{p[2]}")
             self.row_samples.append(cell)
-            self.row_ids.append(p[3])
+            self.row_ids.append(p[2])
         report = self._report(stem, sample, calls, meds) if self.plan.options.report else None
         called = sum(c.status == "called" for c in calls)
         return SampleStatus(sample=sample, status="ok", file=rel, report=report, genes_called=called,
@@ -110,7 +106,9 @@ class ChunkWriter:
     def finish(self, part: str) -> None:
         parts = self.out / PARTS_DIR
         parts.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(parts / f"{part}.tsv", "".join(f"{r}\n" for r in self.tsv), fsync=False)
+        tails = ["\t".join(cells) for cells in self.distinct_rows]
+        text = "".join(f"{s}\t{tails[r]}\n" for s, r in zip(self.row_samples, self.row_ids, strict=True))
+        atomic_write_text(parts / f"{part}.tsv", text, fsync=False)
         table = self.table()
         atomic_write_bytes_from(parts / f"{part}.parquet", lambda tmp: pq.write_table(table, tmp))
 

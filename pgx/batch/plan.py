@@ -139,9 +139,9 @@ def settle_plan(outdir: Path, plan: BatchPlan) -> tuple[BatchPlan, bool]:
     return plan, False
 
 
-def describe(path: Path) -> InputFile:
-    """A side table (sample list, medication table) as provenance: name and hash."""
-    return InputFile(name=path.name, sha256=sha256_file(path), format="tsv")
+def describe(path: Path, kind: str) -> InputFile:
+    """A side file (sample list, medication table) as provenance: name and hash."""
+    return InputFile(name=path.name, sha256=sha256_file(path), format=kind)
 
 
 def read_meds_table(path: Path, samples: set[str]) -> dict[str, list[str]]:

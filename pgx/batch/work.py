@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from pgx.batch import outputs
-from pgx.batch.models import BatchPlan, ChunkRecord, SampleStatus
+from pgx.batch.models import BatchPlan, SampleStatus, SliceRecord
 from pgx.batch.plan import STATE
 from pgx.calling.cohort import GeneCaller, GeneCalls, gene_evidence
 from pgx.errors import BatchError, VcfError
@@ -172,7 +172,7 @@ def not_in_input_call(kb: KnowledgeBase, gene: str, source: str) -> GeneCall:
 
 
 def write_slice(job: BatchPlan, k: int, s: int, parts: list[FileChunk], outdir: str, knowledge: str | None,
-                rules: str | None, meds: dict[str, list[str]]) -> ChunkRecord:
+                rules: str | None, meds: dict[str, list[str]]) -> SliceRecord:
     """Every result file of slice ``s`` of chunk ``k``, synced, then its record.
 
     Redone after a crash, it rewrites the same bytes: nothing in a result depends on timing.
@@ -208,7 +208,7 @@ def write_slice(job: BatchPlan, k: int, s: int, parts: list[FileChunk], outdir: 
         statuses.append(writer.sample(i, calls, meds.get(sample, [])))
     writer.finish(f"{k:06d}-{s:04d}")
     os.sync()  # the slice's files reach the disk before the record that vouches for them
-    record = ChunkRecord(chunk=k, slice=s, samples=statuses, inputs=inputs,
+    record = SliceRecord(chunk=k, slice=s, samples=statuses, inputs=inputs,
                          seconds={"read_match": round(sum(p.seconds for p in parts), 3),
                                   "write": round(time.perf_counter() - started, 3)})
     atomic_write_text(record_path(out, k, s), record.model_dump_json() + "\n")

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from pgx.batch.models import BatchPlan, ChunkRecord
+from pgx.batch.models import BatchPlan, SliceRecord
 
 err = Console(stderr=True, highlight=False)
 
@@ -62,7 +62,7 @@ def batch(
         vcfs, output, samples_file=samples, meds_table=meds_table, genes=gene, missing_to_ref=missing_to_ref,
         report=report, workers=n_workers, engine=engine.value, scheduler=scheduler, chunk_size=chunk_size,
         knowledge=str(knowledge) if knowledge else None, rules=str(rules) if rules else None,
-        on_plan=progress.start, on_chunk=progress.chunk,
+        on_plan=progress.start, on_slice=progress.slice_done,
     )
     progress.stop()
     c = manifest.counts
@@ -99,7 +99,7 @@ class _Progress:
             self.bar.start()
             self.task = self.bar.add_task("samples", total=self.total, completed=already)
 
-    def chunk(self, record: ChunkRecord, n: int) -> None:
+    def slice_done(self, record: SliceRecord, n: int) -> None:
         self.done += n
         if self.bar is not None:
             self.bar.update(self.task, completed=self.done)

@@ -208,7 +208,7 @@ class GenotypeAssembler:
         filled = np.zeros(m, dtype=bool)
         # cheap equality codes for grouping samples: GT indices where one record decides a
         # column (equal codes -> equal alleles), constant where none does; other columns are
-        # compared by value (see pgx.calling.cohort)
+        # coded from the alleles themselves (see pgx.calling.cohort)
         k1 = np.zeros((n, m), dtype=np.int16)
         k2 = np.zeros((n, m), dtype=np.int16)
         coded = np.ones(m, dtype=bool)

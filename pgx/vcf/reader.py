@@ -138,8 +138,7 @@ class _Collector:
         return False
 
     def line(self, line: str, lineno: int | None) -> None:
-        fixed = split_fixed(line, lineno, self.path, self.n_columns)
-        cols: list[str] = fixed[:-1]  # type: ignore[assignment]
+        cols, samples_at = split_fixed(line, lineno, self.path, self.n_columns)
         chrom = canonical_chrom(cols[0])
         pos = int(cols[1])
         span = self.spans.get(chrom)
@@ -156,7 +155,7 @@ class _Collector:
         if not self.relevant(chrom, pos, cols[3], cols[4], cols[7]):
             return
         if len(cols) == 9:
-            cols.append(line[fixed[-1]:])  # type: ignore[index]
+            cols.append(line[samples_at:])
         rec = make_record(cols, lineno, self.path, self.sample_idx, self.names, self.gtp)
         self.add(rec)
 

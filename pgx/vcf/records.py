@@ -213,8 +213,8 @@ def fixed_width_gt(rest: str, n_alts: int, sample_idx: list[int] | None) -> tupl
     return gt, phased
 
 
-def split_fixed(line: str, lineno: int | None, path: str, n_columns: int) -> list[str | int]:
-    """Structural check of one data line; returns the 8 fixed columns, FORMAT, and the offset of the samples."""
+def split_fixed(line: str, lineno: int | None, path: str, n_columns: int) -> tuple[list[str], int]:
+    """Structural check of one data line: (the 8 fixed columns and FORMAT, where the sample columns start)."""
     tabs = line.count("\t")
     if tabs != n_columns - 1:
         if tabs == 0 and " " in line:
@@ -228,15 +228,17 @@ def split_fixed(line: str, lineno: int | None, path: str, n_columns: int) -> lis
             f"too {'few' if tabs < n_columns - 1 else 'many'} columns: {tabs + 1}, expected {n_columns}",
             line=lineno,
         )
-    # the nine fixed columns without copying the sample columns (most lines are not needed,
-    # and a biobank line is megabytes); the last element is where the samples start
-    cut = -1
-    for _ in range(min(9, tabs)):
-        cut = line.find("\t", cut + 1)
-    cols: list[str | int] = [*line[:cut].split("\t"), cut + 1] if tabs >= 9 else [*line.split("\t"), len(line)]
-    if not str(cols[1]).isdigit():
+    # the fixed columns without copying the sample columns (most lines are not needed, and a
+    # biobank line is megabytes)
+    cut = len(line)
+    if tabs >= 9:
+        cut = -1
+        for _ in range(9):
+            cut = line.find("\t", cut + 1)
+    cols = line[:cut].split("\t")
+    if not cols[1].isdigit():
         raise VcfError(path, f"POS {cols[1]!r} is not an integer", line=lineno)
-    return cols
+    return cols, cut + 1
 
 
 def make_record(

@@ -53,8 +53,11 @@ def median_run(cmd: list[str], runs: int) -> tuple[Measured, list[Measured]]:
         if rc != 0:
             sys.exit(f"failed (rc {rc}): {' '.join(cmd)}; see {SCRATCH / 'last_run.log'}")
         got.append(m)
-    return Measured(statistics.median(m.wall for m in got), statistics.median(m.cpu for m in got),
-                    statistics.median(m.rss_mib for m in got)), got
+    return Measured(
+        statistics.median(m.wall for m in got),
+        statistics.median(m.cpu for m in got),
+        statistics.median(m.rss_mib for m in got),
+    ), got
 
 
 _RUNS = itertools.count(1)
@@ -116,10 +119,16 @@ def main(argv: list[str] | None = None) -> int:
     a1, _ = median_run(batch_cmd(files, 1), args.runs)
     a2, runs_a2 = median_run(batch_cmd(files, w), args.runs)
     ar, _ = median_run(batch_cmd(files, w, "--report"), 1)
-    lines += [row(f"(a) 3,202 samples x {len(files)} files, calls only, 1 worker", a1, 3202),
-              row(f"(a) same, {w} workers", a2, 3202, "target: <= 5 s, <= 1 GiB; runs: "
-                  + ", ".join(f"{m.wall:.2f}" for m in runs_a2)),
-              row(f"(a) same with --report (JSON + HTML per sample), {w} workers, 1 run", ar, 3202)]
+    lines += [
+        row(f"(a) 3,202 samples x {len(files)} files, calls only, 1 worker", a1, 3202),
+        row(
+            f"(a) same, {w} workers",
+            a2,
+            3202,
+            "target: <= 5 s, <= 1 GiB; runs: " + ", ".join(f"{m.wall:.2f}" for m in runs_a2),
+        ),
+        row(f"(a) same with --report (JSON + HTML per sample), {w} workers, 1 run", ar, 3202),
+    ]
 
     scale: dict[int, Measured] = {}
     for n in sizes:
@@ -128,39 +137,56 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(row(f"(d) {n:,} samples x {len(cohort)} files, {w} workers", scale[n], n))
     if BIG in scale:
         linear = scale[3202].wall * BIG / 3202
-        lines.append(f"| (d) {BIG:,} vs a straight line from 3,202 ({linear:.1f} s) | "
-                     f"{scale[BIG].wall / linear:.2f}x | | | | target: <= 1.10x, <= 2 GiB |")
+        lines.append(
+            f"| (d) {BIG:,} vs a straight line from 3,202 ({linear:.1f} s) | "
+            f"{scale[BIG].wall / linear:.2f}x | | | | target: <= 1.10x, <= 2 GiB |"
+        )
     shutil.rmtree(out, ignore_errors=True)
 
     wgs = SCRATCH / "wgs_HG00096.vcf.gz"
     c_call, _ = median_run([pgx_exe(), "call", str(wgs), "-o", str(SCRATCH / "wgs.json")], max(5, args.runs))
-    c_rep, _ = median_run([pgx_exe(), "report", str(wgs), "-f", "html", "-o", str(SCRATCH / "wgs.html")],
-                          max(5, args.runs))
-    lines += [row("(c) whole-genome single sample (4.2 M records, indexed): pgx call -> JSON", c_call, None,
-                  "target: <= 1.0 s"),
-              row("(c) same: pgx report -> HTML (all drugs)", c_rep, None, "target: <= 2 s")]
+    c_rep, _ = median_run(
+        [pgx_exe(), "report", str(wgs), "-f", "html", "-o", str(SCRATCH / "wgs.html")], max(5, args.runs)
+    )
+    lines += [
+        row(
+            "(c) whole-genome single sample (4.2 M records, indexed): pgx call -> JSON",
+            c_call,
+            None,
+            "target: <= 1.0 s",
+        ),
+        row("(c) same: pgx report -> HTML (all drugs)", c_rep, None, "target: <= 2 s"),
+    ]
 
     seconds, n = per_sample_path(files, args.per_sample)
     per = seconds / n
-    lines.append(f"| (e) per-sample path: `call_vcf(file, samples=[s])` x {len(files)} files, {n} samples, "
-                 f"in one process | {seconds:.1f} | | | {per * 1000:.1f} | extrapolated to 3,202: {per * 3202:.0f} s "
-                 f"({per * 3202 / a2.wall:.0f}x the batch with {w} workers) |")
+    lines.append(
+        f"| (e) per-sample path: `call_vcf(file, samples=[s])` x {len(files)} files, {n} samples, "
+        f"in one process | {seconds:.1f} | | | {per * 1000:.1f} | extrapolated to 3,202: {per * 3202:.0f} s "
+        f"({per * 3202 / a2.wall:.0f}x the batch with {w} workers) |"
+    )
 
-    versions = ", ".join(f"{p} {importlib.metadata.version(p)}" for p in ("pgx-engine", "numpy", "pysam", "pyarrow",
-                                                                            "pydantic", "dask"))
-    section = "\n".join([
-        SECTION, "",
-        f"Machine: {machine()}; Python {platform.python_version()}; {versions}. Code: "
-        f"{source_state(['pgx', 'benchmarks/batch_scale.py'], 'pgx')}. Written by `benchmarks/batch_scale.py` "
-        f"({args.runs} runs per line unless noted, medians; whole processes from outside, start-up included; "
-        "CPU is user + system of the command and its worker processes, peak RSS the largest single process). "
-        "Every batch is `--missing-to-ref` (the 1000 Genomes files are variant-only) and writes per-sample JSON, "
-        "calls.tsv, calls.parquet and the manifest.", "",
-        *lines, "",
-        "Cohorts (d) are the 1000 Genomes files with the samples repeated under new names "
-        "(`benchmarks/build_cohort.py`), the whole-genome file is HG00096's PGx sites among 4.2 million "
-        "random background records (`benchmarks/build_wgs_vcf.py`); neither is committed.",
-    ])
+    versions = ", ".join(
+        f"{p} {importlib.metadata.version(p)}" for p in ("pgx-engine", "numpy", "pysam", "pyarrow", "pydantic", "dask")
+    )
+    section = "\n".join(
+        [
+            SECTION,
+            "",
+            f"Machine: {machine()}; Python {platform.python_version()}; {versions}. Code: "
+            f"{source_state(['pgx', 'benchmarks/batch_scale.py'], 'pgx')}. Written by `benchmarks/batch_scale.py` "
+            f"({args.runs} runs per line unless noted, medians; whole processes from outside, start-up included; "
+            "CPU is user + system of the command and its worker processes, peak RSS the largest single process). "
+            "Every batch is `--missing-to-ref` (the 1000 Genomes files are variant-only) and writes per-sample JSON, "
+            "calls.tsv, calls.parquet and the manifest.",
+            "",
+            *lines,
+            "",
+            "Cohorts (d) are the 1000 Genomes files with the samples repeated under new names "
+            "(`benchmarks/build_cohort.py`), the whole-genome file is HG00096's PGx sites among 4.2 million "
+            "random background records (`benchmarks/build_wgs_vcf.py`); neither is committed.",
+        ]
+    )
     print(section)
     if args.write:
         write_section(SECTION, section)

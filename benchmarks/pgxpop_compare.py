@@ -87,8 +87,17 @@ def pgx_batch_command(pgx_exe: str, files: dict[str, Path], outdir: Path, worker
     """``pgx batch``: every file in one command, OUTDIR/calls.tsv in the columns of ``pgx call -f tsv``;
     restricted to the genes compared (PGxPOP calls nothing else either)."""
     genes = [arg for gene in files for arg in ("-g", gene)]
-    return [pgx_exe, "batch", *map(str, files.values()), "-o", str(outdir), "--missing-to-ref",
-            "--workers", str(workers), *genes]
+    return [
+        pgx_exe,
+        "batch",
+        *map(str, files.values()),
+        "-o",
+        str(outdir),
+        "--missing-to-ref",
+        "--workers",
+        str(workers),
+        *genes,
+    ]
 
 
 def pgx_call_command(pgx_exe: str, vcf: Path, gene: str, out: Path) -> list[str]:

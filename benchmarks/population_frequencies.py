@@ -56,8 +56,7 @@ FILLED_CODE = "filled_as_reference"
 
 # Absent positions known to be common, from ../shared/README.md (section data/1kgp).
 KNOWN_COMMON_GAPS = {
-    ("CYP2B6", "rs2279343"): "785A>G, allele frequency ~0.3; failed the panel's filters in this duplicated"
-    " region",
+    ("CYP2B6", "rs2279343"): "785A>G, allele frequency ~0.3; failed the panel's filters in this duplicated region",
 }
 
 
@@ -194,8 +193,9 @@ def run_gene(vcf: Path, samples_limit: int | None, labels: dict[str, str]) -> Ge
     return GeneResult(gene, **modes)
 
 
-def run_mode(vcf: Path, gene: str, missing_to_ref: bool, samples: list[str] | None,
-             labels: dict[str, str]) -> ModeResult:
+def run_mode(
+    vcf: Path, gene: str, missing_to_ref: bool, samples: list[str] | None, labels: dict[str, str]
+) -> ModeResult:
     wall, cpu = time.perf_counter(), time.process_time()
     report = call_vcf(vcf, genes=[gene], missing_to_ref=missing_to_ref, samples=samples)
     result = ModeResult(wall=time.perf_counter() - wall, cpu=time.process_time() - cpu)
@@ -266,12 +266,15 @@ def read_as(gene: Gene, filled: set[int]) -> dict[str | None, list[Hidden]]:
         return frozenset(p for p, b in allele.alleles.items() if p in filled and refs[p] not in allowed(b))
 
     def accepts(candidate: NamedAllele, haplotype: dict[int, str]) -> bool:
-        return all(allowed(candidate.alleles.get(p, refs[p])) & allowed(haplotype.get(p, refs[p]))
-                   for p in candidate.alleles.keys() | haplotype.keys())
+        return all(
+            allowed(candidate.alleles.get(p, refs[p])) & allowed(haplotype.get(p, refs[p]))
+            for p in candidate.alleles.keys() | haplotype.keys()
+        )
 
-    visible = sorted((a for a in gene.named_alleles
-                      if not needed_at_filled(a) and a.name not in gene.quirks.ignored_alleles),
-                     key=lambda a: -len(a.alleles))
+    visible = sorted(
+        (a for a in gene.named_alleles if not needed_at_filled(a) and a.name not in gene.quirks.ignored_alleles),
+        key=lambda a: -len(a.alleles),
+    )
     out: dict[str | None, list[Hidden]] = defaultdict(list)
     for allele in gene.named_alleles:
         if hidden_at := needed_at_filled(allele):
@@ -284,8 +287,11 @@ def read_as(gene: Gene, filled: set[int]) -> dict[str | None, list[Hidden]]:
 def known_gaps(r: GeneResult) -> dict[int, tuple[str, str]]:
     """Filled positions of this gene known to be common: position -> (rsid, why)."""
     filled = {m.rsid: m.position for m in r.filled()}
-    return {filled[rsid]: (rsid, why) for (gene, rsid), why in KNOWN_COMMON_GAPS.items()
-            if gene == r.gene and rsid in filled}
+    return {
+        filled[rsid]: (rsid, why)
+        for (gene, rsid), why in KNOWN_COMMON_GAPS.items()
+        if gene == r.gene and rsid in filled
+    }
 
 
 def reference(gene: Gene) -> str:
@@ -323,17 +329,18 @@ def render_header(kb: KnowledgeBase, total_wall: float, samples_limit: int | Non
     scope = f"the first {samples_limit} samples of each file" if samples_limit else "all samples"
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return [
-        SECTION, "",
+        SECTION,
+        "",
         "Written by `benchmarks/population_frequencies.py --write`: each GRCh38 gene file of the 1000",
         f"Genomes high-coverage panel in `../shared/data/1kgp` ({scope}), called with `call_vcf` one gene",
-        "at a time, twice: strict (absent positions are missing) and panel mode (`missing_to_ref=True`).", "",
+        "at a time, twice: strict (absent positions are missing) and panel mode (`missing_to_ref=True`).",
+        "",
         f"- Machine: {machine()}",
         f"- Python {platform.python_version()}, pgx {pgx.__version__} "
         f"(source {source_state(['pgx', 'knowledge'], 'pgx/ or knowledge/')}),"
         f" knowledge {kb.version}",
         f"- Date: {now}",
-        f"- Total wall time {total_wall:.1f} s (all genes, both modes, summaries included);"
-        f" peak RSS {rss_mib:.0f} MiB",
+        f"- Total wall time {total_wall:.1f} s (all genes, both modes, summaries included); peak RSS {rss_mib:.0f} MiB",
         "",
     ]
 
@@ -345,8 +352,12 @@ def render_timing(results: list[GeneResult]) -> list[str]:
     rows = [[r.gene, *(f"{t:.2f}" for t in times(r))] for r in results]
     totals = [sum(column) for column in zip(*map(times, results), strict=True)] if results else []
     rows.append(["**total**", *(f"**{t:.1f}**" for t in totals)])
-    return ["### Time per whole-gene call (seconds)", "",
-            *table(["Gene", "strict wall", "strict CPU", "panel wall", "panel CPU"], rows), ""]
+    return [
+        "### Time per whole-gene call (seconds)",
+        "",
+        *table(["Gene", "strict wall", "strict CPU", "panel wall", "panel CPU"], rows),
+        "",
+    ]
 
 
 def outcome_cells(mode: ModeResult) -> list[str]:
@@ -360,23 +371,34 @@ def render_calls(results: list[GeneResult]) -> list[str]:
 
     rows = [[r.gene, *outcome_cells(r.strict), *outcome_cells(r.panel), str(unexplained(r))] for r in results]
     total = sum(map(unexplained, results))
-    verdict = (f"**{total} sample-gene results have neither a call nor a reason.**" if total
-               else "Every sample has a call or a stated reason for every gene, in both modes.")
-    return ["### Calls and reasons per gene", "",
-            "Samples called (of which ambiguous: several tied diplotypes) and not called, by reason code.",
-            "",
-            *table(["Gene", "strict called", "strict not called", "panel called", "panel not called",
-                    "neither"], rows),
-            "", verdict, ""]
+    verdict = (
+        f"**{total} sample-gene results have neither a call nor a reason.**"
+        if total
+        else "Every sample has a call or a stated reason for every gene, in both modes."
+    )
+    return [
+        "### Calls and reasons per gene",
+        "",
+        "Samples called (of which ambiguous: several tied diplotypes) and not called, by reason code.",
+        "",
+        *table(["Gene", "strict called", "strict not called", "panel called", "panel not called", "neither"], rows),
+        "",
+        verdict,
+        "",
+    ]
 
 
 def render_filled(results: list[GeneResult], kb: KnowledgeBase) -> list[str]:
-    lines = ["### Positions panel mode filled as reference", "",
-             "Panel mode reads each defining position absent from a file as homozygous reference and says",
-             f"so in a `{FILLED_CODE}` warning and the call's `filled_positions`. The list below is the",
-             "positions strict mode reports missing and panel mode does not. An allele with a variant at",
-             "such a position cannot be seen: its carriers are called as the allele its other variants",
-             "define, as the reference, or not at all.", ""]
+    lines = [
+        "### Positions panel mode filled as reference",
+        "",
+        "Panel mode reads each defining position absent from a file as homozygous reference and says",
+        f"so in a `{FILLED_CODE}` warning and the call's `filled_positions`. The list below is the",
+        "positions strict mode reports missing and panel mode does not. An allele with a variant at",
+        "such a position cannot be seen: its carriers are called as the allele its other variants",
+        "define, as the reference, or not at all.",
+        "",
+    ]
     for r in results:
         lines += filled_lines(r, kb.gene(r.gene))
     return lines + [""]
@@ -385,8 +407,10 @@ def render_filled(results: list[GeneResult], kb: KnowledgeBase) -> list[str]:
 def filled_lines(r: GeneResult, gene: Gene) -> list[str]:
     filled = r.filled()
     if not filled:
-        still = ", ".join(f"{m.rsid or m.position} ({r.panel.missing_in[p]} of {sum(r.panel.outcomes.values())}"
-                          " samples)" for p, m in r.panel.missing.items())
+        still = ", ".join(
+            f"{m.rsid or m.position} ({r.panel.missing_in[p]} of {sum(r.panel.outcomes.values())} samples)"
+            for p, m in r.panel.missing.items()
+        )
         return [f"- **{r.gene}**: nothing filled" + (f"; missing in both modes: {still}" if still else "")]
     stated = r.filled_count_in_warning()
     text = f"- **{r.gene}**: {len(filled)} filled"
@@ -410,11 +434,17 @@ def render_known_gaps(results: list[GeneResult], kb: KnowledgeBase) -> list[str]
         gene = kb.gene(r.gene)
         effects = r.hidden(gene)
         for position, (rsid, why) in known_gaps(r).items():
-            fates = [f"{names(hit)} as {dst or 'no allele (likely not called)'}"
-                     for dst, hidden in effects.items() if (hit := [h for h in hidden if position in h.positions])]
-            lines.append(f"- **{r.gene} {rsid}** ({gene.chromosome}:{position}) is absent from the file"
-                         f" although common ({why}). Panel mode reads it as reference, so it reports "
-                         + "; ".join(fates) + ". Table rows marked ⚠ hold those carriers.")
+            fates = [
+                f"{names(hit)} as {dst or 'no allele (likely not called)'}"
+                for dst, hidden in effects.items()
+                if (hit := [h for h in hidden if position in h.positions])
+            ]
+            lines.append(
+                f"- **{r.gene} {rsid}** ({gene.chromosome}:{position}) is absent from the file"
+                f" although common ({why}). Panel mode reads it as reference, so it reports "
+                + "; ".join(fates)
+                + ". Table rows marked ⚠ hold those carriers."
+            )
     return ["### Common positions missing from the panel", "", *lines, ""] if lines else []
 
 
@@ -434,8 +464,11 @@ def row_note(allele: str, effects: dict[str | None, list[Hidden]], common: dict[
 def gene_note(r: GeneResult) -> str:
     if not r.panel.called:
         return f"not callable from this file ({', '.join(r.panel.outcomes)}): no frequencies"
-    more = {code: n - r.strict.outcomes[code] for code, n in r.panel.outcomes.items()
-            if code != "called" and n > r.strict.outcomes[code]}
+    more = {
+        code: n - r.strict.outcomes[code]
+        for code, n in r.panel.outcomes.items()
+        if code != "called" and n > r.strict.outcomes[code]
+    }
     if r.panel.called >= r.strict.called or not more:
         return ""
     why = "; ".join(f"{code} +{n}, e.g. “{r.panel.example_reason[code]}”" for code, n in more.items())
@@ -466,13 +499,18 @@ def gene_rows(r: GeneResult, gene: Gene) -> list[list[str]]:
 
 def render_frequencies(results: list[GeneResult], kb: KnowledgeBase) -> list[str]:
     rows = [row for r in results for row in gene_rows(r, kb.gene(r.gene))]
-    return ["### Allele frequencies per super-population (panel-mode calls, %)", "",
-            f"Up to {TOP_ALLELES} alleles per gene with a frequency of at least {100 * MIN_FREQUENCY:.0f} %",
-            "in some super-population. Only called samples among the 2,514 with a population label count;",
-            "a diplotype among n tied candidates weighs 1/n, and a hemizygous call counts one haplotype.",
-            "Panel mode is used because the files are variant-only; the filled positions above say what it",
-            "hides.", "",
-            *table(["Gene", "Allele", *SUPER_POPS, "Notes"], rows), ""]
+    return [
+        "### Allele frequencies per super-population (panel-mode calls, %)",
+        "",
+        f"Up to {TOP_ALLELES} alleles per gene with a frequency of at least {100 * MIN_FREQUENCY:.0f} %",
+        "in some super-population. Only called samples among the 2,514 with a population label count;",
+        "a diplotype among n tied candidates weighs 1/n, and a hemizygous call counts one haplotype.",
+        "Panel mode is used because the files are variant-only; the filled positions above say what it",
+        "hides.",
+        "",
+        *table(["Gene", "Allele", *SUPER_POPS, "Notes"], rows),
+        "",
+    ]
 
 
 def check_rows(results: list[GeneResult], kb: KnowledgeBase, data: Path) -> list[list[str]]:
@@ -486,8 +524,16 @@ def check_rows(results: list[GeneResult], kb: KnowledgeBase, data: Path) -> list
         measured = by_gene[exp.gene].panel.frequency(exp.super_pop, counted)
         low, high = exp.accepted()
         ok = measured is not None and low <= 100 * measured <= high
-        rows.append([exp.label, exp.super_pop, exp.expected_text(), f"{pct(measured)} %", ", ".join(counted),
-                     "✓" if ok else "✗"])
+        rows.append(
+            [
+                exp.label,
+                exp.super_pop,
+                exp.expected_text(),
+                f"{pct(measured)} %",
+                ", ".join(counted),
+                "✓" if ok else "✗",
+            ]
+        )
     absent = not (data / "GRCh38" / "DPYD.vcf.gz").exists()
     found = "absent" if absent else "present"
     rows.append(["DPYD in GRCh38 copy", "–", "absent", found, "–", "✓" if absent else "✗"])
@@ -495,23 +541,33 @@ def check_rows(results: list[GeneResult], kb: KnowledgeBase, data: Path) -> list
 
 
 def render_checks(results: list[GeneResult], kb: KnowledgeBase, data: Path) -> list[str]:
-    return ["### Sanity checks against published frequencies", "",
-            f"Panel-mode frequencies of the labelled samples; {TOLERANCE_TEXT}. In this knowledge base",
-            "the CYP2C19 reference allele is `*38` and `*1` is a separately defined haplotype. The UGT1A1",
-            "line counts the `*28` TA repeat (A(TA)7TAA; TA[8] in the knowledge base's HGVS) alone and",
-            "inside the combined allele `*80+*28`. Variant lines count every allele whose definition carries",
-            "the variant. Published NUDT15*3 figures usually count every R139C carrier (genotyping rarely",
-            "separates `*2` from `*3`), hence the second NUDT15 line.", "",
-            *table(["Check", "Pop", "Expected", "Measured", "Alleles counted", ""],
-                   check_rows(results, kb, data)),
-            ""]
+    return [
+        "### Sanity checks against published frequencies",
+        "",
+        f"Panel-mode frequencies of the labelled samples; {TOLERANCE_TEXT}. In this knowledge base",
+        "the CYP2C19 reference allele is `*38` and `*1` is a separately defined haplotype. The UGT1A1",
+        "line counts the `*28` TA repeat (A(TA)7TAA; TA[8] in the knowledge base's HGVS) alone and",
+        "inside the combined allele `*80+*28`. Variant lines count every allele whose definition carries",
+        "the variant. Published NUDT15*3 figures usually count every R139C carrier (genotyping rarely",
+        "separates `*2` from `*3`), hence the second NUDT15 line.",
+        "",
+        *table(["Check", "Pop", "Expected", "Measured", "Alleles counted", ""], check_rows(results, kb, data)),
+        "",
+    ]
 
 
-def render(results: list[GeneResult], kb: KnowledgeBase, data: Path, total_wall: float,
-           samples_limit: int | None) -> str:
-    parts = [render_header(kb, total_wall, samples_limit), render_timing(results), render_calls(results),
-             render_filled(results, kb), render_known_gaps(results, kb), render_frequencies(results, kb),
-             render_checks(results, kb, data)]
+def render(
+    results: list[GeneResult], kb: KnowledgeBase, data: Path, total_wall: float, samples_limit: int | None
+) -> str:
+    parts = [
+        render_header(kb, total_wall, samples_limit),
+        render_timing(results),
+        render_calls(results),
+        render_filled(results, kb),
+        render_known_gaps(results, kb),
+        render_frequencies(results, kb),
+        render_checks(results, kb, data),
+    ]
     return "\n".join(line for part in parts for line in part).rstrip() + "\n"
 
 
@@ -547,8 +603,7 @@ def main(argv: list[str] | None = None) -> int:
     for vcf in gene_files(args.data, args.genes):
         result = run_gene(vcf, args.samples_limit, labels)
         results.append(result)
-        print(f"{result.gene}: strict {result.strict.wall:.2f} s, panel {result.panel.wall:.2f} s",
-              file=sys.stderr)
+        print(f"{result.gene}: strict {result.strict.wall:.2f} s, panel {result.panel.wall:.2f} s", file=sys.stderr)
     section = render(results, kb, args.data, time.perf_counter() - start, args.samples_limit)
     print(section)
     if args.write:

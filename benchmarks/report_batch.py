@@ -51,8 +51,12 @@ SECTION = "## Drug reports for the 1000 Genomes cohort (3202 samples)"
 # (drug, expected action, gene, phenotypes that should trigger it): the share of samples with
 # the action must equal the share with those phenotypes (CPIC source).
 PAIRS = [
-    ("clopidogrel", "avoid", "CYP2C19",
-     {"Intermediate Metabolizer", "Likely Intermediate Metabolizer", "Poor Metabolizer", "Likely Poor Metabolizer"}),
+    (
+        "clopidogrel",
+        "avoid",
+        "CYP2C19",
+        {"Intermediate Metabolizer", "Likely Intermediate Metabolizer", "Poor Metabolizer", "Likely Poor Metabolizer"},
+    ),
     ("codeine", "avoid", "CYP2D6", {"Poor Metabolizer", "Ultrarapid Metabolizer"}),
     ("simvastatin", "avoid", "SLCO1B1", {"Poor Function", "Decreased Function", "Possible Decreased Function"}),
     ("fluorouracil", "reduce_dose", "DPYD", {"Intermediate Metabolizer"}),
@@ -73,8 +77,9 @@ def cohort_calls(data: Path, kb: KnowledgeBase) -> CallReport:
         for s in report.samples:
             by_sample.setdefault(s.sample, []).extend(s.genes)
     assert merged is not None, f"no VCFs in {data}"
-    samples = [s.model_copy(update={"genes": sorted(by_sample[s.sample], key=lambda g: g.gene)})
-               for s in merged.samples]
+    samples = [
+        s.model_copy(update={"genes": sorted(by_sample[s.sample], key=lambda g: g.gene)}) for s in merged.samples
+    ]
     genes = [[g.gene for g in s.genes] for s in samples]
     assert all(len(g) == len(set(g)) for g in genes), "a gene was called twice for a sample"
     return merged.model_copy(update={"samples": samples})
@@ -111,8 +116,12 @@ def pair_rows(report: DrugReport) -> list[tuple[str, str, int, int, int]]:
             flag = next(d for d in s.drugs if d.drug == drug)
             cpic = {src.action for src in flag.sources if src.source == "CPIC"}
             call = next((g for g in s.genes if g.gene == gene), None)
-            pheno = call is not None and call.status == "called" and set(call.phenotypes) <= phenotypes \
+            pheno = (
+                call is not None
+                and call.status == "called"
+                and set(call.phenotypes) <= phenotypes
                 and bool(call.phenotypes)
+            )
             acted = action in cpic
             with_action += acted
             with_pheno += pheno
@@ -134,8 +143,9 @@ def simulated_cohort(path: Path, n: int, kb: KnowledgeBase) -> None:
             lines.append(f"S{i:05d}\t{g.gene}\t{pair[0]}/{pair[1]}")
     spec = path.with_suffix(".spec.tsv")
     spec.write_text("\n".join(lines) + "\n")
-    subprocess.run([sys.executable, "-m", "pgx", "simulate", "--spec", str(spec), "-o", str(path), "--index"],
-                   check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pgx", "simulate", "--spec", str(spec), "-o", str(path), "--index"], check=True
+    )
 
 
 def main() -> int:
@@ -172,40 +182,61 @@ def main() -> int:
         if pheno < n // 100:
             problems.append(f"{drug}: only {pheno} samples have {what.split('(')[1].rstrip(')')}: calls missing?")
         if not (acted == pheno == both):
-            problems.append(f"{drug}: {acted} samples get {what.split(' (')[0]}, {pheno} have the phenotypes, "
-                            f"{both} both")
-    codeine = [sum(next(d for d in s.drugs if d.drug == "codeine").action in ("avoid", "contraindicated")
-                   for s in r.samples) for r in (plain, conv)]
+            problems.append(
+                f"{drug}: {acted} samples get {what.split(' (')[0]}, {pheno} have the phenotypes, {both} both"
+            )
+    codeine = [
+        sum(next(d for d in s.drugs if d.drug == "codeine").action in ("avoid", "contraindicated") for s in r.samples)
+        for r in (plain, conv)
+    ]
     try:
-        commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
     except OSError:
         commit = "?"
-    out = [SECTION, "",
-           "Written by `benchmarks/report_batch.py --write`: the 1000 Genomes per-gene files called in panel mode",
-           "and merged per sample, then `report_from_calls` for every drug with rules, without and with",
-           "`--meds paroxetine`.", "",
-           f"- Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-           f"Python {platform.python_version()}, pgx {pgx.__version__} (source {commit}), "
-           f"knowledge {kb.version}, rules {rb.version}",
-           f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
-           f"- {n} samples × {len(rb.drugs)} drugs; calling all genes {call_wall:.1f} s",
-           f"- Report stage: {wall:.1f} s wall, {cpu:.1f} s CPU ({1000 * wall / n:.1f} ms per sample); "
-           f"with paroxetine {wall_m:.1f} s; peak RSS {peak:.0f} MiB", "",
-           "### Flag levels (all samples × drugs, no co-medication)", "",
-           "| level | count | share |", "|---|---|---|"]
+    out = [
+        SECTION,
+        "",
+        "Written by `benchmarks/report_batch.py --write`: the 1000 Genomes per-gene files called in panel mode",
+        "and merged per sample, then `report_from_calls` for every drug with rules, without and with",
+        "`--meds paroxetine`.",
+        "",
+        f"- Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, pgx {pgx.__version__} (source {commit}), "
+        f"knowledge {kb.version}, rules {rb.version}",
+        f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- {n} samples × {len(rb.drugs)} drugs; calling all genes {call_wall:.1f} s",
+        f"- Report stage: {wall:.1f} s wall, {cpu:.1f} s CPU ({1000 * wall / n:.1f} ms per sample); "
+        f"with paroxetine {wall_m:.1f} s; peak RSS {peak:.0f} MiB",
+        "",
+        "### Flag levels (all samples × drugs, no co-medication)",
+        "",
+        "| level | count | share |",
+        "|---|---|---|",
+    ]
     total = sum(levels.values())
     for lv in ("contraindicated", "change", "caution", "standard", "no_guideline", "cannot_assess"):
         out.append(f"| {lv} | {levels[lv]} | {levels[lv] / total:.1%} |")
-    out += ["", f"Samples by number of drugs flagged contraindicated or change: median "
-            f"{sorted(k for k, c in per_sample.items() for _ in range(c))[n // 2]}, "
-            f"max {max(per_sample)}, none {per_sample[0]}.", "",
-            "### Textbook pairs: share flagged = share with the driving phenotype (CPIC)", "",
-            "| drug | action (phenotypes) | samples with action | with phenotype | both |", "|---|---|---|---|---|"]
+    out += [
+        "",
+        f"Samples by number of drugs flagged contraindicated or change: median "
+        f"{sorted(k for k, c in per_sample.items() for _ in range(c))[n // 2]}, "
+        f"max {max(per_sample)}, none {per_sample[0]}.",
+        "",
+        "### Textbook pairs: share flagged = share with the driving phenotype (CPIC)",
+        "",
+        "| drug | action (phenotypes) | samples with action | with phenotype | both |",
+        "|---|---|---|---|---|",
+    ]
     out += [f"| {d} | {w} | {a} | {p} | {b} |" for d, w, a, p, b in rows]
     out += [f"\n{', '.join(sorted(absent))}: no file for this build in the data, so not checked."] if absent else []
-    out += ["", f"Codeine avoid/contraindicated: {codeine[0]} samples without co-medication, {codeine[1]} with "
-            "paroxetine (a strong CYP2D6 inhibitor makes every CYP2D6 result a poor metabolizer).", ""]
+    out += [
+        "",
+        f"Codeine avoid/contraindicated: {codeine[0]} samples without co-medication, {codeine[1]} with "
+        "paroxetine (a strong CYP2D6 inhibitor makes every CYP2D6 result a poor metabolizer).",
+        "",
+    ]
     out += ["Checks: " + ("all passed" if not problems else f"{len(problems)} FAILED")] + [f"- {p}" for p in problems]
     text = "\n".join(out) + "\n"
     print(text)

@@ -43,6 +43,7 @@ def machine() -> str:
 
 def source_state(paths: list[str], what: str) -> str:
     """The commit measured, and whether ``paths`` (the code that decides the numbers) had uncommitted changes."""
+
     def git(*args: str) -> str:
         done = subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True, check=True)
         return done.stdout.strip()

@@ -109,14 +109,17 @@ class Run:
         self.estimator, self.report = train(self.split.train, SEED)
         self.train_seconds = time.perf_counter() - t
         _, self.indicator_report = train(self.split.train, SEED, missing="indicator")
-        self.withheld = {"impute": withheld(self.split.train, self.report),
-                         "indicator": withheld(self.split.train, self.indicator_report)}
+        self.withheld = {
+            "impute": withheld(self.split.train, self.report),
+            "indicator": withheld(self.split.train, self.indicator_report),
+        }
         test = self.split.test
         x_test, _ = design(test)
         self.held_out = evaluate(test, {PGX: predict_weekly(self.estimator, x_test), **baseline_predictions(test)})
         train_part = self.split.train
-        self.cv = evaluate(train_part, {PGX: self.report.oof_weekly[self.report.chosen],
-                                        **baseline_predictions(train_part)})
+        self.cv = evaluate(
+            train_part, {PGX: self.report.oof_weekly[self.report.chosen], **baseline_predictions(train_part)}
+        )
         evaluable = self.cohort.evaluable
         self.whole = evaluate(evaluable, baseline_predictions(evaluable))
         self.coverage = self._coverage(self.report.interval)
@@ -138,8 +141,13 @@ class Run:
             keys = [f"comparable, {dose_group(d)}", "comparable"] if complete else ["missing age, height or weight"]
             for key in keys:
                 rows.setdefault(key, []).append(inside)
-        order = ["comparable", "comparable, low", "comparable, intermediate", "comparable, high",
-                 "missing age, height or weight"]
+        order = [
+            "comparable",
+            "comparable, low",
+            "comparable, intermediate",
+            "comparable, high",
+            "missing age, height or weight",
+        ]
         return {k: (len(rows[k]), float(np.mean(rows[k]))) for k in order if k in rows}
 
     def _incomplete(self) -> dict[str, Metrics]:
@@ -148,14 +156,23 @@ class Run:
         if not test:
             return {}
         x, dose = design(test)
-        return {PGX: metrics(predict_weekly(self.estimator, x), dose),
-                "fixed 35 mg/week": metrics(np.full(len(dose), 35.0), dose)}
+        return {
+            PGX: metrics(predict_weekly(self.estimator, x), dose),
+            "fixed 35 mg/week": metrics(np.full(len(dose), 35.0), dose),
+        }
 
 
 #: Covariates withheld from CV patients who have them, to see what a prescriber's omission does.
-WITHHELD = (("height", ("height_cm",)), ("weight", ("weight_kg",)), ("age", ("age_decade",)), ("sex", ("male",)),
-            ("smoking", ("smoker",)), ("target INR", ("target_inr",)),
-            ("smoking and target INR", ("smoker", "target_inr")), ("height and weight", ("height_cm", "weight_kg")))
+WITHHELD = (
+    ("height", ("height_cm",)),
+    ("weight", ("weight_kg",)),
+    ("age", ("age_decade",)),
+    ("sex", ("male",)),
+    ("smoking", ("smoker",)),
+    ("target INR", ("target_inr",)),
+    ("smoking and target INR", ("smoker", "target_inr")),
+    ("height and weight", ("height_cm", "weight_kg")),
+)
 
 
 @dataclass(frozen=True)
@@ -182,8 +199,12 @@ def withheld(records: Sequence[IwpcRecord], report: TrainingReport) -> dict[str,
             hidden.append(np.square(predictor(masked)))
             actual.append(dose[rows])
         k, h, a = (np.concatenate(v) for v in (known, hidden, actual))
-        out[label] = Withheld(n=len(a), shift=float(np.mean(h - k)), mae_known=float(np.mean(np.abs(k - a))),
-                              mae_withheld=float(np.mean(np.abs(h - a))))
+        out[label] = Withheld(
+            n=len(a),
+            shift=float(np.mean(h - k)),
+            mae_known=float(np.mean(np.abs(k - a))),
+            mae_withheld=float(np.mean(np.abs(h - a))),
+        )
     return out
 
 
@@ -201,8 +222,15 @@ def comparison(results: Mapping[str, Mapping[str, Metrics]], title: str) -> list
         cells += [mae(results[m][sub]) for m in METHODS]
         cells += [pct(results[m][sub].within20) for m in METHODS]
         rows.append(cells)
-    return [title, "", "MAE in mg/week (lower is better); ≤20 %: share of patients (%) predicted within 20 % of "
-            "their stable dose (higher is better).", "", *table(header, rows), ""]
+    return [
+        title,
+        "",
+        "MAE in mg/week (lower is better); ≤20 %: share of patients (%) predicted within 20 % of "
+        "their stable dose (higher is better).",
+        "",
+        *table(header, rows),
+        "",
+    ]
 
 
 def losses(results: Mapping[str, Mapping[str, Metrics]], where: str) -> list[str]:
@@ -225,20 +253,24 @@ def render(run: Run, artifact: Path | None) -> str:
     n_eval_train = sum(map(has_clinical_inputs, sp.train))
     n_eval_test = sum(map(has_clinical_inputs, sp.test))
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    commit = (run.path.parent / "SOURCE_COMMIT")
+    commit = run.path.parent / "SOURCE_COMMIT"
     source = commit.read_text().strip()[:12] if commit.exists() else "unknown"
     lines = [
-        SECTION, "",
+        SECTION,
+        "",
         "Written by `benchmarks/warfarin_dose.py`: pgx's warfarin maintenance-dose model against the IWPC 2009",
         "formulas (NEJM 2009;360:753, re-implemented in `pgx/ml/warfarin.py`) and a fixed 35 mg/week, on the",
         "International Warfarin Pharmacogenetics Consortium cohort (PharmGKB table in `../shared/data/iwpc`,",
-        f"source commit {source}).", "",
+        f"source commit {source}).",
+        "",
         f"- Machine: {machine()}",
         f"- Python {platform.python_version()}, numpy {np.__version__}, scikit-learn {sklearn.__version__}, "
         f"pgx {pgx.__version__} (source {source_state(WARFARIN_CODE, 'the warfarin model code')})",
         f"- Date: {now}; wall time {run.seconds:.1f} s (model selection and training {run.train_seconds:.1f} s)",
-        f"- Seed {SEED} for the split, the folds and every estimator", "",
-        "### Patients", "",
+        f"- Seed {SEED} for the split, the folds and every estimator",
+        "",
+        "### Patients",
+        "",
         f"{cohort.total} patients in the table. Cohort (trained and tested on): a stable therapeutic dose recorded.",
         "",
     ]
@@ -246,17 +278,24 @@ def render(run: Run, artifact: Path | None) -> str:
     for reason, n in cohort.exclusions:
         left -= n
         lines.append(f"- excluded, {reason}: {n} (leaves {left})")
-    lines += ["", "Comparable (the four methods are compared on these): the cohort patients with age, height and "
-              "weight, which the IWPC formulas need. Cohort patients not comparable:", ""]
+    lines += [
+        "",
+        "Comparable (the four methods are compared on these): the cohort patients with age, height and "
+        "weight, which the IWPC formulas need. Cohort patients not comparable:",
+        "",
+    ]
     for reason, n in evaluable_exclusions(cohort):
         left -= n
         lines.append(f"- {reason}: {n} (leaves {left})")
     sources = Counter(rec.vkorc1_source or "unknown" for rec in cohort.evaluable)
     lines += [
-        "", f"VKORC1 rs9923231 among the {len(cohort.evaluable)} comparable patients: "
+        "",
+        f"VKORC1 rs9923231 among the {len(cohort.evaluable)} comparable patients: "
         + ", ".join(f"{k} {v}" for k, v in sources.most_common())
-        + " (imputed from a linked SNP as in the IWPC supplement; check below).", "",
-        "### Split and cross-validation", "",
+        + " (imputed from a linked SNP as in the IWPC supplement; check below).",
+        "",
+        "### Split and cross-validation",
+        "",
         f"- Held out: {100 * TEST_SIZE:.0f} % of the cohort, stratified by dose group (≤ {LOW_DOSE_MAX:g}, between, "
         f"≥ {HIGH_DOSE_MIN:g} mg/week) × IWPC race (12 strata), seed {SEED}: {len(sp.test)} patients, "
         f"{n_eval_test} comparable. Training part: {len(sp.train)}, {n_eval_train} comparable.",
@@ -265,31 +304,50 @@ def render(run: Run, artifact: Path | None) -> str:
         "all cohort patients of the training folds (missing values handled by the pipeline) and scored on the "
         "comparable patients of the validation fold. The held-out part is used once, for the tables below.",
         "- The IWPC formulas were fitted by IWPC on most of this same cohort, so their figures here are partly "
-        "in-sample (optimistic for the formulas).", "",
-        "### Model selection (CV on the training part)", "",
+        "in-sample (optimistic for the formulas).",
+        "",
+        "### Model selection (CV on the training part)",
+        "",
         "Each candidate predicts sqrt(weekly dose); scored on comparable patients. The averaged model is the mean "
         "of ridge and the best boosted candidate (in sqrt space). Lowest CV MAE is chosen; the chosen model's CV "
-        "figures below are from the same CV that chose it (slightly optimistic), the held-out ones are not.", "",
-        *table(["Candidate", "CV MAE (mg/week)", "CV within 20 % (%)", ""],
-               [[name, f"{m.mae:.3f}", pct(m.within20), "**chosen**" if name == r.chosen else ""]
-                for name, m in sorted(r.cv.items(), key=lambda kv: kv[1].mae)]),
+        "figures below are from the same CV that chose it (slightly optimistic), the held-out ones are not.",
         "",
-        f"Chosen: `{r.chosen}`, refitted on the whole training part ({r.n_train} patients).", "",
+        *table(
+            ["Candidate", "CV MAE (mg/week)", "CV within 20 % (%)", ""],
+            [
+                [name, f"{m.mae:.3f}", pct(m.within20), "**chosen**" if name == r.chosen else ""]
+                for name, m in sorted(r.cv.items(), key=lambda kv: kv[1].mae)
+            ],
+        ),
+        "",
+        f"Chosen: `{r.chosen}`, refitted on the whole training part ({r.n_train} patients).",
+        "",
         *comparison(run.held_out, f"### Held-out comparison ({n_eval_test} comparable patients)"),
-        *comparison(run.cv, f"### {N_FOLDS}-fold CV comparison (training part, {n_eval_train} comparable patients, "
-                            "out-of-fold predictions pooled)"),
+        *comparison(
+            run.cv,
+            f"### {N_FOLDS}-fold CV comparison (training part, {n_eval_train} comparable patients, "
+            "out-of-fold predictions pooled)",
+        ),
     ]
     lines += render_paper(run) + render_missing(run) + render_interval(run) + render_incomplete(run)
     lost = losses(run.held_out, "held-out") + losses(run.cv, "CV")
     lines += ["### Where pgx's model does not beat the IWPC pharmacogenetic formula", ""]
     lines += lost or ["- nowhere: lower MAE and a higher within-20 % share in every subgroup, held out and by CV"]
-    lines += ["", "Subgroups are small (see n); differences of a few tenths of a mg/week or a few points are "
-              "within noise.", ""]
+    lines += [
+        "",
+        "Subgroups are small (see n); differences of a few tenths of a mg/week or a few points are within noise.",
+        "",
+    ]
     lines += render_imputation(run.records)
     if artifact is not None:
         size = artifact.stat().st_size
-        lines += ["### Artifact", "", f"`{artifact.relative_to(REPO)}`: {size / 1024:.0f} KiB, card "
-                  f"`{artifact.with_suffix('.card.md').name}`; SHA-256 `{_card(artifact).sha256[:16]}…`.", ""]
+        lines += [
+            "### Artifact",
+            "",
+            f"`{artifact.relative_to(REPO)}`: {size / 1024:.0f} KiB, card "
+            f"`{artifact.with_suffix('.card.md').name}`; SHA-256 `{_card(artifact).sha256[:16]}…`.",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -306,10 +364,15 @@ def render_paper(run: Run) -> list[str]:
     rows = [row("MAE (mg/week)", f"≈ {PAPER['mae']}", lambda g: mae(g["all"]))]
     for sub in ("low (≤ 21 mg/week)", "intermediate (21–49)", "high (≥ 49)"):
         rows.append(row(f"within 20 %, {sub}", f"{100 * PAPER[sub]:.1f} %", lambda g, s=sub: pct(g[s].within20)))
-    return ["### The re-implemented IWPC formula against the 2009 paper", "",
-            "The paper's validation-cohort figures next to the re-implementation's on our held-out part, our CV "
-            f"folds and all {len(run.cohort.evaluable)} comparable patients.", "",
-            *table(["Figure", "IWPC 2009", "held out", "CV", "all comparable"], rows), ""]
+    return [
+        "### The re-implemented IWPC formula against the 2009 paper",
+        "",
+        "The paper's validation-cohort figures next to the re-implementation's on our held-out part, our CV "
+        f"folds and all {len(run.cohort.evaluable)} comparable patients.",
+        "",
+        *table(["Figure", "IWPC 2009", "held out", "CV", "all comparable"], rows),
+        "",
+    ]
 
 
 def render_missing(run: Run) -> list[str]:
@@ -317,63 +380,101 @@ def render_missing(run: Run) -> list[str]:
     rows = []
     for label, _ in WITHHELD:
         a, b = run.withheld["impute"][label], run.withheld["indicator"][label]
-        rows.append([label, str(a.n), f"{a.shift:+.2f}", f"{a.mae_known:.2f} → {a.mae_withheld:.2f}",
-                     f"{b.shift:+.2f}", f"{b.mae_known:.2f} → {b.mae_withheld:.2f}"])
-    return ["### Missing covariates: imputation, not missing indicators", "",
-            "A covariate is missing in the IWPC table because a site did not record it, and sites differ in dose; "
-            "a prescriber who leaves one out is a different matter. pgx therefore fills missing covariates from the "
-            "patient's other covariates (IterativeImputer, fitted on the training folds) rather than learning from "
-            "missing indicators (SimpleImputer(add_indicator=True) for the linear model, native NaN for "
-            "HistGradientBoosting). The table withholds each covariate from the CV patients who have it "
-            "(out-of-fold, the chosen model family of each variant) and shows the mean change of the predicted "
-            "dose and the MAE before → after.", "",
-            f"- pgx (imputation): chosen `{run.report.chosen}`, CV MAE {run.report.cv[run.report.chosen].mae:.3f}, "
-            f"within 20 % {pct(run.report.cv[run.report.chosen].within20)} %",
-            f"- missing indicators / native NaN: chosen `{ind.chosen}`, CV MAE {ind.cv[ind.chosen].mae:.3f}, "
-            f"within 20 % {pct(ind.cv[ind.chosen].within20)} %", "",
-            *table(["Withheld", "n", "pgx: mean shift (mg/week)", "pgx: MAE", "indicators: mean shift",
-                    "indicators: MAE"], rows),
-            "", "The indicator variant scores about as well in CV (the site pattern of missing fields is the same "
-            "inside the cohort) but moves a patient's dose when a field is left out; pgx ships the imputation "
-            "variant.", ""]
+        rows.append(
+            [
+                label,
+                str(a.n),
+                f"{a.shift:+.2f}",
+                f"{a.mae_known:.2f} → {a.mae_withheld:.2f}",
+                f"{b.shift:+.2f}",
+                f"{b.mae_known:.2f} → {b.mae_withheld:.2f}",
+            ]
+        )
+    return [
+        "### Missing covariates: imputation, not missing indicators",
+        "",
+        "A covariate is missing in the IWPC table because a site did not record it, and sites differ in dose; "
+        "a prescriber who leaves one out is a different matter. pgx therefore fills missing covariates from the "
+        "patient's other covariates (IterativeImputer, fitted on the training folds) rather than learning from "
+        "missing indicators (SimpleImputer(add_indicator=True) for the linear model, native NaN for "
+        "HistGradientBoosting). The table withholds each covariate from the CV patients who have it "
+        "(out-of-fold, the chosen model family of each variant) and shows the mean change of the predicted "
+        "dose and the MAE before → after.",
+        "",
+        f"- pgx (imputation): chosen `{run.report.chosen}`, CV MAE {run.report.cv[run.report.chosen].mae:.3f}, "
+        f"within 20 % {pct(run.report.cv[run.report.chosen].within20)} %",
+        f"- missing indicators / native NaN: chosen `{ind.chosen}`, CV MAE {ind.cv[ind.chosen].mae:.3f}, "
+        f"within 20 % {pct(ind.cv[ind.chosen].within20)} %",
+        "",
+        *table(
+            ["Withheld", "n", "pgx: mean shift (mg/week)", "pgx: MAE", "indicators: mean shift", "indicators: MAE"],
+            rows,
+        ),
+        "",
+        "The indicator variant scores about as well in CV (the site pattern of missing fields is the same "
+        "inside the cohort) but moves a patient's dose when a field is left out; pgx ships the imputation "
+        "variant.",
+        "",
+    ]
 
 
 def render_interval(run: Run) -> list[str]:
     iv = run.report.interval
     rows = [[k, str(n), pct(c)] for k, (n, c) in run.coverage.items()]
-    return [f"### Prediction interval ({100 * iv.level:.0f} %, split-conformal)", "",
-            "From the chosen model's out-of-fold residuals in sqrt(mg/week) on the training part: half-width "
-            f"{iv.complete:.3f} for patients with age, height and weight, {iv.incomplete:.3f} for those missing "
-            "some of them; interval = (max(s − q, 0)², (s + q)²) for a predicted root s. Held-out coverage:", "",
-            *table(["Held-out patients", "n", f"inside the {100 * iv.level:.0f} % interval (%)"], rows),
-            "", "Coverage is calibrated overall, not per dose group: the extremes (especially high doses) are "
-            "covered less often, since the model pulls them towards the middle.", ""]
+    return [
+        f"### Prediction interval ({100 * iv.level:.0f} %, split-conformal)",
+        "",
+        "From the chosen model's out-of-fold residuals in sqrt(mg/week) on the training part: half-width "
+        f"{iv.complete:.3f} for patients with age, height and weight, {iv.incomplete:.3f} for those missing "
+        "some of them; interval = (max(s − q, 0)², (s + q)²) for a predicted root s. Held-out coverage:",
+        "",
+        *table(["Held-out patients", "n", f"inside the {100 * iv.level:.0f} % interval (%)"], rows),
+        "",
+        "Coverage is calibrated overall, not per dose group: the extremes (especially high doses) are "
+        "covered less often, since the model pulls them towards the middle.",
+        "",
+    ]
 
 
 def render_incomplete(run: Run) -> list[str]:
     if not run.incomplete:
         return []
     n = run.incomplete[PGX].n
-    return ["### Held-out patients the formulas cannot score", "",
-            f"{n} held-out cohort patients lack some (not all) of age, height and weight; pgx's model predicts "
-            "them with the missing values imputed from their other covariates (a report lists what was missing).",
-            "",
-            *table(["Method", "n", "MAE (mg/week)", "within 20 % (%)"],
-                   [[m, str(v.n), mae(v), pct(v.within20)] for m, v in run.incomplete.items()]), ""]
+    return [
+        "### Held-out patients the formulas cannot score",
+        "",
+        f"{n} held-out cohort patients lack some (not all) of age, height and weight; pgx's model predicts "
+        "them with the missing values imputed from their other covariates (a report lists what was missing).",
+        "",
+        *table(
+            ["Method", "n", "MAE (mg/week)", "within 20 % (%)"],
+            [[m, str(v.n), mae(v), pct(v.within20)] for m, v in run.incomplete.items()],
+        ),
+        "",
+    ]
 
 
 def render_imputation(records: Sequence[IwpcRecord]) -> list[str]:
-    names: dict[IwpcRace, str] = {"white": "White", "asian": "Asian", "black": "Black",
-                                  "missing_or_mixed": "missing/mixed"}
+    names: dict[IwpcRace, str] = {
+        "white": "White",
+        "asian": "Asian",
+        "black": "Black",
+        "missing_or_mixed": "missing/mixed",
+    }
     rows = []
     for rsid, by_race in imputation_concordance(records).items():
         counts = [by_race.get(race, (0, 0)) for race in names]
         rows.append([rsid, *(f"{a}/{b} ({pct(a / b)} %)" if b else "–" for a, b in counts)])
-    return ["### VKORC1 rs9923231 imputation check", "",
-            "Patients genotyped for both rs9923231 and the proxy SNP whose rs9923231 the imputation rule predicts "
-            "correctly. rs2359612 and rs8050894 are used only for White and Asian patients (the table shows why); "
-            "rs9934438 for any race.", "",
-            *table(["Proxy", *names.values()], rows), ""]
+    return [
+        "### VKORC1 rs9923231 imputation check",
+        "",
+        "Patients genotyped for both rs9923231 and the proxy SNP whose rs9923231 the imputation rule predicts "
+        "correctly. rs2359612 and rs8050894 are used only for White and Asian patients (the table shows why); "
+        "rs9934438 for any race.",
+        "",
+        *table(["Proxy", *names.values()], rows),
+        "",
+    ]
 
 
 # -- the artifact ---------------------------------------------------------------------------------
@@ -381,8 +482,9 @@ def render_imputation(records: Sequence[IwpcRecord]) -> list[str]:
 
 def card_metrics(run: Run) -> dict[str, Any]:
     def block(results: Mapping[str, Mapping[str, Metrics]], methods: Sequence[str]) -> dict[str, Any]:
-        return {m: {sub: v.as_dict() for sub, v in results[m].items() if sub in ("all", *list(PAPER)[1:])}
-                for m in methods}
+        return {
+            m: {sub: v.as_dict() for sub, v in results[m].items() if sub in ("all", *list(PAPER)[1:])} for m in methods
+        }
 
     return {
         "held_out": block(run.held_out, (PGX, "IWPC pharmacogenetic")),
@@ -424,30 +526,53 @@ def write_model(run: Run, path: Path) -> Path:
     exclusions = "; ".join(f"{reason}: {n}" for reason, n in cohort.exclusions)
     coverage = dict(run.coverage)
     save_model(
-        run.estimator, path, predict=predict_weekly, check_inputs=check_rows(),
-        name=MODEL_NAME, kind=MODEL_KIND, version=MODEL_VERSION, estimator=" ".join(repr(run.estimator).split()),
-        trained_on_outcomes=True, label=LABEL,
-        data=(f"IWPC cohort (PharmGKB warfarin table, {cohort.total} patients from 21 sites). Cohort: stable "
-              f"therapeutic dose recorded ({len(cohort.patients)} patients; {exclusions}). Trained on the "
-              f"{len(run.split.train)}-patient training part of a {100 * TEST_SIZE:.0f} % held-out split stratified "
-              f"by dose group x race (seed {SEED}); selected by {N_FOLDS}-fold CV on that part. "
-              "Target: sqrt(weekly dose)."),
-        intended_use=("A starting-dose estimate of the warfarin maintenance dose (mg/week) for adults, shown next to "
-                      "the CPIC pharmacogenetic algorithm. Not a replacement for INR monitoring and dose titration."),
+        run.estimator,
+        path,
+        predict=predict_weekly,
+        check_inputs=check_rows(),
+        name=MODEL_NAME,
+        kind=MODEL_KIND,
+        version=MODEL_VERSION,
+        estimator=" ".join(repr(run.estimator).split()),
+        trained_on_outcomes=True,
+        label=LABEL,
+        data=(
+            f"IWPC cohort (PharmGKB warfarin table, {cohort.total} patients from 21 sites). Cohort: stable "
+            f"therapeutic dose recorded ({len(cohort.patients)} patients; {exclusions}). Trained on the "
+            f"{len(run.split.train)}-patient training part of a {100 * TEST_SIZE:.0f} % held-out split stratified "
+            f"by dose group x race (seed {SEED}); selected by {N_FOLDS}-fold CV on that part. "
+            "Target: sqrt(weekly dose)."
+        ),
+        intended_use=(
+            "A starting-dose estimate of the warfarin maintenance dose (mg/week) for adults, shown next to "
+            "the CPIC pharmacogenetic algorithm. Not a replacement for INR monitoring and dose titration."
+        ),
         known_limits=known_limits(cohort.patients),
-        metrics=card_metrics(run), features=list(FEATURES),
+        metrics=card_metrics(run),
+        features=list(FEATURES),
         extra={
             "target": "sqrt(weekly dose, mg); predict_weekly squares it",
             "chosen": rep.chosen,
-            "interval": {"level": rep.interval.level, "complete": rep.interval.complete,
-                         "incomplete": rep.interval.incomplete},
-            "coverage": {"complete": coverage.get("comparable", (0, float("nan")))[1],
-                         "incomplete": coverage.get("missing age, height or weight", (0, float("nan")))[1]},
+            "interval": {
+                "level": rep.interval.level,
+                "complete": rep.interval.complete,
+                "incomplete": rep.interval.incomplete,
+            },
+            "coverage": {
+                "complete": coverage.get("comparable", (0, float("nan")))[1],
+                "incomplete": coverage.get("missing age, height or weight", (0, float("nan")))[1],
+            },
             "reference": [float(v) for v in reference_row(run.split.train)],
             "groups": {k: list(v) for k, v in GROUPS.items()},
-            "split": {"seed": SEED, "test_size": TEST_SIZE, "n_train": len(run.split.train),
-                      "n_test": len(run.split.test), "test_ids_sha256": run.split.test_ids_sha256()},
-        })
+            "split": {
+                "seed": SEED,
+                "test_size": TEST_SIZE,
+                "n_train": len(run.split.train),
+                "n_test": len(run.split.test),
+                "test_ids_sha256": run.split.test_ids_sha256(),
+            },
+        },
+    )
     return path
 
 

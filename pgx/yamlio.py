@@ -56,8 +56,9 @@ class MarkedDocument:
         return (best.start_mark.line + 1, best.start_mark.column + 1)
 
 
-def load_marked(path: str | Path, text: str | None = None,
-                error: type[LocatedInputError] = KnowledgeError) -> MarkedDocument:
+def load_marked(
+    path: str | Path, text: str | None = None, error: type[LocatedInputError] = KnowledgeError
+) -> MarkedDocument:
     """Parse one YAML document with safe semantics; syntax errors become ``error`` at file:line:column."""
     path = str(path)
     if text is None:

@@ -52,8 +52,9 @@ def run_pgx(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
     return subprocess.run([*cmd, *args], capture_output=True, text=True, cwd=cwd, timeout=600)
 
 
-def simulate_vcf(path: Path, genes: dict[str, str], sample: str = "SIMULATED", *, phased: bool = False,
-                 only_listed: bool = False) -> Path:
+def simulate_vcf(
+    path: Path, genes: dict[str, str], sample: str = "SIMULATED", *, phased: bool = False, only_listed: bool = False
+) -> Path:
     """A VCF made by `pgx simulate` carrying these diplotypes (other genes reference/reference,
     or absent with ``only_listed``)."""
     args = ["simulate", "--sample", sample, "-o", str(path)]

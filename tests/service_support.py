@@ -24,8 +24,11 @@ import pytest
 PG_URL = os.environ.get("PGX_TEST_POSTGRES_URL")
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgresql", id="postgresql", marks=pytest.mark.skipif(
-        not PG_URL, reason="no PostgreSQL server: set PGX_TEST_POSTGRES_URL (CI starts one)")),
+    pytest.param(
+        "postgresql",
+        id="postgresql",
+        marks=pytest.mark.skipif(not PG_URL, reason="no PostgreSQL server: set PGX_TEST_POSTGRES_URL (CI starts one)"),
+    ),
 ]
 
 
@@ -80,10 +83,23 @@ def free_port() -> int:
 
 def add_user(data_dir: Path, database_url: str | None, name: str, role: str, password: str | None = None) -> str:
     """`pgx service add-user`, as an administrator would run it; returns the API token it prints."""
-    cmd = [sys.executable, "-m", "pgx", "service", "add-user", name, "--role", role, "--data-dir", str(data_dir),
-           *_db_args(database_url), *(["--password-stdin"] if password else [])]
-    proc = subprocess.run(cmd, input=f"{password}\n" if password else "", capture_output=True, text=True,
-                          timeout=60, env=_env())
+    cmd = [
+        sys.executable,
+        "-m",
+        "pgx",
+        "service",
+        "add-user",
+        name,
+        "--role",
+        role,
+        "--data-dir",
+        str(data_dir),
+        *_db_args(database_url),
+        *(["--password-stdin"] if password else []),
+    ]
+    proc = subprocess.run(
+        cmd, input=f"{password}\n" if password else "", capture_output=True, text=True, timeout=60, env=_env()
+    )
     assert proc.returncode == 0, f"add-user {name} failed:\n{proc.stderr}"
     token = proc.stdout.splitlines()[0].strip()
     assert token.startswith("pgx_"), proc.stdout
@@ -108,11 +124,27 @@ class PgxServer:
         self.starts += 1
         log = self.data_dir.parent / f"server-{self.port}-{self.starts}.log"
         self.logs.append(log)
-        cmd = [sys.executable, "-m", "pgx", "serve", "--data-dir", str(self.data_dir), *_db_args(self.database_url),
-               "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1", "--insecure-cookies", *self.options]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pgx",
+            "serve",
+            "--data-dir",
+            str(self.data_dir),
+            *_db_args(self.database_url),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            "1",
+            "--insecure-cookies",
+            *self.options,
+        ]
         with log.open("wb") as out:  # the child keeps its own copy of the descriptor
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                         env=_env(), start_new_session=True)
+            self.proc = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=_env(), start_new_session=True
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -150,8 +182,9 @@ class PgxServer:
         return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
 
-def poll_job(server: PgxServer, client: httpx.Client, job_id: str, until: tuple[str, ...], timeout: float,
-             seen: list[str]) -> dict[str, Any]:
+def poll_job(
+    server: PgxServer, client: httpx.Client, job_id: str, until: tuple[str, ...], timeout: float, seen: list[str]
+) -> dict[str, Any]:
     """Poll GET /v1/jobs/{id} until its status is one of ``until``; appends each new status to ``seen``."""
     deadline = time.monotonic() + timeout
     while True:
@@ -161,6 +194,7 @@ def poll_job(server: PgxServer, client: httpx.Client, job_id: str, until: tuple[
         if job["status"] in until:
             return job
         if time.monotonic() > deadline:
-            raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s (statuses seen: {seen})"
-                                 f"{server.log_tail()}")
+            raise AssertionError(
+                f"job {job_id} still {job['status']} after {timeout} s (statuses seen: {seen}){server.log_tail()}"
+            )
         time.sleep(0.05)

@@ -123,8 +123,18 @@ def test_dask_scheduler_address_matches_local(tmp_path, cohort_vcf):
     local, remote = tmp_path / "local", tmp_path / "remote"
     assert run_pgx("batch", str(cohort_vcf), "-o", str(local), "-w", "1", "--chunk-size", "70").returncode == 0
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        r = run_pgx("batch", str(cohort_vcf), "-o", str(remote), "--engine", "dask", "--scheduler",
-                    cluster.scheduler_address, "--chunk-size", "70")
+        r = run_pgx(
+            "batch",
+            str(cohort_vcf),
+            "-o",
+            str(remote),
+            "--engine",
+            "dask",
+            "--scheduler",
+            cluster.scheduler_address,
+            "--chunk-size",
+            "70",
+        )
     assert r.returncode == 0, r.stderr
     assert _results(remote) == _results(local)
 
@@ -148,12 +158,15 @@ def test_bad_sample_is_recorded_and_the_batch_goes_on(tmp_path, cohort_vcf):
     assert manifest["counts"]["ok"] == 149 and "Traceback" not in r.stderr
 
 
-@pytest.mark.parametrize(("table", "message"), [
-    ("sample\tmedications\nNOPE\tparoxetine\n", "bad.tsv:2: sample 'NOPE' is not in the batch"),
-    ("sample\tmedications\nS0001\tparoxetine\nS0001\tfluoxetine\n", "bad.tsv:3: sample 'S0001' appears twice"),
-    ("patient\tdrugs\nS0001\tparoxetine\n", "bad.tsv:1: header needs 'sample' and 'medications'"),
-    ("sample\tmedications\nS0001\n", "bad.tsv:2: 1 columns, the header has 2"),
-])
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("sample\tmedications\nNOPE\tparoxetine\n", "bad.tsv:2: sample 'NOPE' is not in the batch"),
+        ("sample\tmedications\nS0001\tparoxetine\nS0001\tfluoxetine\n", "bad.tsv:3: sample 'S0001' appears twice"),
+        ("patient\tdrugs\nS0001\tparoxetine\n", "bad.tsv:1: header needs 'sample' and 'medications'"),
+        ("sample\tmedications\nS0001\n", "bad.tsv:2: 1 columns, the header has 2"),
+    ],
+)
 def test_bad_meds_table_is_refused_before_anything_is_written(tmp_path, cohort_vcf, table, message):
     meds = tmp_path / "bad.tsv"
     meds.write_text(table)
@@ -179,13 +192,23 @@ def test_reports_with_medications(tmp_path, cohort_vcf):
     out = tmp_path / "out"
     samples = tmp_path / "samples.txt"
     samples.write_text("S0003\nS0004\n")
-    r = run_pgx("batch", str(cohort_vcf), "-o", str(out), "--samples", str(samples), "--report",
-                "--meds-table", str(meds))
+    r = run_pgx(
+        "batch", str(cohort_vcf), "-o", str(out), "--samples", str(samples), "--report", "--meds-table", str(meds)
+    )
     assert r.returncode == 0, r.stderr
     for sample, medications in (("S0003", ["paroxetine", "omeprazole"]), ("S0004", [])):
         report = json.loads((out / "reports" / f"{sample}.json").read_text())
-        direct = json.loads(run_pgx("report", str(cohort_vcf), "-s", sample, "-f", "json",
-                                    *(["--meds", ",".join(medications)] if medications else [])).stdout)
+        direct = json.loads(
+            run_pgx(
+                "report",
+                str(cohort_vcf),
+                "-s",
+                sample,
+                "-f",
+                "json",
+                *(["--meds", ",".join(medications)] if medications else []),
+            ).stdout
+        )
         assert report["samples"] == direct["samples"]
         assert (out / "reports" / f"{sample}.html").read_text().count(sample) >= 2
 

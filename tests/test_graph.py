@@ -48,8 +48,12 @@ def _avoid_cases() -> list[tuple[str, str, str]]:
     cases: dict[str, tuple[str, str]] = {}
     for drug in RB.drugs:
         for r in RB.rules_for(drug):
-            if (isinstance(r, LookupRule) and r.action in ("avoid", "contraindicated") and len(r.condition) == 1
-                    and r.condition[0].phenotypes):
+            if (
+                isinstance(r, LookupRule)
+                and r.action in ("avoid", "contraindicated")
+                and len(r.condition) == 1
+                and r.condition[0].phenotypes
+            ):
                 cases.setdefault(drug, (r.condition[0].gene, r.condition[0].phenotypes[0]))
     return [(d, g, p) for d, (g, p) in sorted(cases.items())]
 
@@ -108,15 +112,29 @@ def test_edge_relations_and_roles_use_the_allowed_vocabulary(g: nx.MultiDiGraph)
         elif data["relation"] in ("inhibits", "induces"):
             assert data["strength"] in ("strong", "moderate", "weak"), (src, dst, data)
         elif data["relation"] == "annotated_with":  # a CPIC/PharmGKB-listed pair without a curated role
-            assert not any(k in ("metabolized_by", "transported_by", "associated_with")
-                           for k in g.get_edge_data(src, dst)), (src, dst)
+            assert not any(
+                k in ("metabolized_by", "transported_by", "associated_with") for k in g.get_edge_data(src, dst)
+            ), (src, dst)
         kinds = (g.nodes[src]["kind"], g.nodes[dst]["kind"])
-        expected = {"has_phenotype": ("gene", "phenotype"), "in_class": ("drug", "class"),
-                    "treats": ("drug", "indication"), "alternative_to": ("drug", "drug")}.get(data["relation"],
-                                                                                              ("drug", "gene"))
+        expected = {
+            "has_phenotype": ("gene", "phenotype"),
+            "in_class": ("drug", "class"),
+            "treats": ("drug", "indication"),
+            "alternative_to": ("drug", "drug"),
+        }.get(data["relation"], ("drug", "gene"))
         assert kinds == expected, (src, dst, data)
-    assert relations == {"has_phenotype", "in_class", "treats", "metabolized_by", "transported_by", "associated_with",
-                         "inhibits", "induces", "alternative_to", "annotated_with"}
+    assert relations == {
+        "has_phenotype",
+        "in_class",
+        "treats",
+        "metabolized_by",
+        "transported_by",
+        "associated_with",
+        "inhibits",
+        "induces",
+        "alternative_to",
+        "annotated_with",
+    }
 
 
 @pytest.mark.parametrize("drug", PATHWAY_DRUGS)
@@ -126,8 +144,9 @@ def test_pathways_are_the_curated_ones(g: nx.MultiDiGraph, drug: str) -> None:
 
 def test_classes_and_indications_are_the_curated_ones(g: nx.MultiDiGraph) -> None:
     for name, d in DRUGS.items():
-        targets = {dst for _, dst, data in g.out_edges(drug_id(name), data=True)
-                   if data["relation"] in ("in_class", "treats")}
+        targets = {
+            dst for _, dst, data in g.out_edges(drug_id(name), data=True) if data["relation"] in ("in_class", "treats")
+        }
         assert targets == {f"class:{c}" for c in d.classes} | {f"indication:{i}" for i in d.indications}, name
 
 
@@ -150,18 +169,22 @@ def test_every_alternative_named_by_a_rule_is_an_edge(g: nx.MultiDiGraph, rb: Ru
 # ----------------------------------------------------------------------------------- affected drugs
 
 
-@pytest.mark.parametrize(("gene", "phenotype", "example"), [
-    ("CYP2C19", "Poor Metabolizer", "clopidogrel"),
-    ("CYP2C19", "Ultrarapid Metabolizer", "citalopram"),
-    ("CYP2D6", "Poor Metabolizer", "codeine"),
-    ("CYP2D6", "Ultrarapid Metabolizer", "tramadol"),
-    ("TPMT", "Intermediate Metabolizer", "azathioprine"),
-    ("DPYD", "Poor Metabolizer", "fluorouracil"),
-    ("SLCO1B1", "Decreased Function", "simvastatin"),
-    ("HLA-B", "*57:01 positive", "abacavir"),
-])
-def test_affected_drugs_are_exactly_the_drugs_on_that_gene(g: nx.MultiDiGraph, gene: str, phenotype: str,
-                                                           example: str) -> None:
+@pytest.mark.parametrize(
+    ("gene", "phenotype", "example"),
+    [
+        ("CYP2C19", "Poor Metabolizer", "clopidogrel"),
+        ("CYP2C19", "Ultrarapid Metabolizer", "citalopram"),
+        ("CYP2D6", "Poor Metabolizer", "codeine"),
+        ("CYP2D6", "Ultrarapid Metabolizer", "tramadol"),
+        ("TPMT", "Intermediate Metabolizer", "azathioprine"),
+        ("DPYD", "Poor Metabolizer", "fluorouracil"),
+        ("SLCO1B1", "Decreased Function", "simvastatin"),
+        ("HLA-B", "*57:01 positive", "abacavir"),
+    ],
+)
+def test_affected_drugs_are_exactly_the_drugs_on_that_gene(
+    g: nx.MultiDiGraph, gene: str, phenotype: str, example: str
+) -> None:
     hits = affected_drugs(g, from_phenotypes("p", {gene: phenotype}))
     names = {a.drug for a in hits}
     assert example in names
@@ -178,11 +201,14 @@ def test_affected_drugs_for_cyp2c19_leave_out_drugs_without_a_cyp2c19_pathway(g:
     assert not names & {"codeine", "prasugrel", "ticagrelor", "warfarin", "abacavir", "morphine"}
 
 
-@pytest.mark.parametrize("phenotypes", [
-    {"CYP2C19": "Normal Metabolizer", "CYP2D6": "Normal Metabolizer", "TPMT": "Normal Metabolizer"},
-    {"HLA-B": "*57:01 negative", "SLCO1B1": "Normal Function", "CYP2C19": "Indeterminate"},
-    {"RYR1": "Uncertain Susceptibility"},
-])
+@pytest.mark.parametrize(
+    "phenotypes",
+    [
+        {"CYP2C19": "Normal Metabolizer", "CYP2D6": "Normal Metabolizer", "TPMT": "Normal Metabolizer"},
+        {"HLA-B": "*57:01 negative", "SLCO1B1": "Normal Function", "CYP2C19": "Indeterminate"},
+        {"RYR1": "Uncertain Susceptibility"},
+    ],
+)
 def test_typical_results_affect_no_drug(g: nx.MultiDiGraph, phenotypes: dict[str, str]) -> None:
     assert affected_drugs(g, from_phenotypes("p", phenotypes)) == []
 
@@ -227,8 +253,9 @@ def test_codeine_alternatives_for_a_cyp2d6_poor_metabolizer_exclude_cyp2d6_opioi
 
 
 @pytest.mark.parametrize(("drug", "gene", "phenotype"), AVOID_CASES, ids=[c[0] for c in AVOID_CASES])
-def test_no_alternative_depends_on_the_gene_that_rules_the_drug_out(g: nx.MultiDiGraph, drug: str, gene: str,
-                                                                    phenotype: str) -> None:
+def test_no_alternative_depends_on_the_gene_that_rules_the_drug_out(
+    g: nx.MultiDiGraph, drug: str, gene: str, phenotype: str
+) -> None:
     patient = from_phenotypes("p", {gene: phenotype})
     for a in alternatives(g, drug, patient):
         assert gene not in {gn for gn, _ in pathways(g, a["drug"])}, a
@@ -269,8 +296,12 @@ def _paths(g: nx.MultiDiGraph, rb: RuleBase, drug: str, patient: object) -> list
     """(kind, text) of each step of each evidence path of the drug's outcome."""
     rules = {r.id: r for r in rb.rules_for(drug) if isinstance(r, LookupRule)}
     outcome = evaluate_drug(rb, drug, patient)  # type: ignore[arg-type]
-    return [[(step.kind, step.text) for step in evidence_path(g, patient, drug, rules[r.rule_id])]  # type: ignore[arg-type]
-            for s in outcome.sources for sc in s.scenarios for r in sc.rules]
+    return [
+        [(step.kind, step.text) for step in evidence_path(g, patient, drug, rules[r.rule_id])]  # type: ignore[arg-type]
+        for s in outcome.sources
+        for sc in s.scenarios
+        for r in sc.rules
+    ]
 
 
 def test_evidence_path_for_clopidogrel_cyp2c19_2_2(g: nx.MultiDiGraph, rb: RuleBase) -> None:
@@ -279,30 +310,49 @@ def test_evidence_path_for_clopidogrel_cyp2c19_2_2(g: nx.MultiDiGraph, rb: RuleB
     assert len(paths) == 2  # CPIC and DPWG
     for path in paths:
         assert [k for k, _ in path] == ["genotype", "phenotype", "pathway", "drug", "rule"]
-        assert [t for _, t in path[:4]] == ["CYP2C19 *2/*2", "CYP2C19 Poor Metabolizer",
-                                            "CYP2C19 turns clopidogrel into its active form", "clopidogrel"]
+        assert [t for _, t in path[:4]] == [
+            "CYP2C19 *2/*2",
+            "CYP2C19 Poor Metabolizer",
+            "CYP2C19 turns clopidogrel into its active form",
+            "clopidogrel",
+        ]
         assert path[4][1].startswith("rule clopidogrel.") and path[4][1].endswith(": avoid)")
     assert {p[4][1].split()[1].split(".")[1] for p in paths} == {"cpic", "dpwg"}
 
 
-def test_evidence_path_shows_the_genotype_phenotype_and_the_converting_drug(g: nx.MultiDiGraph, rb: RuleBase,
-                                                                             kb: KnowledgeBase) -> None:
+def test_evidence_path_shows_the_genotype_phenotype_and_the_converting_drug(
+    g: nx.MultiDiGraph, rb: RuleBase, kb: KnowledgeBase
+) -> None:
     from pgx.phenotype.conversion import apply_medications
 
-    patient = apply_medications(kb, from_phenotypes("p", {"CYP2D6": "Normal Metabolizer"},
-                                                    activity_scores={"CYP2D6": 2.0}, diplotypes={"CYP2D6": "*1/*1"},
-                                                    medications=["paroxetine"]))
+    patient = apply_medications(
+        kb,
+        from_phenotypes(
+            "p",
+            {"CYP2D6": "Normal Metabolizer"},
+            activity_scores={"CYP2D6": 2.0},
+            diplotypes={"CYP2D6": "*1/*1"},
+            medications=["paroxetine"],
+        ),
+    )
     [path, *_] = _paths(g, rb, "codeine", patient)
-    assert path == [("genotype", "CYP2D6 *1/*1"), ("phenotype", "CYP2D6 Normal Metabolizer (genotype)"),
-                    ("conversion", "Poor Metabolizer with paroxetine (strong inhibitor)"),
-                    ("pathway", "CYP2D6 turns codeine into its active form"), ("drug", "codeine"),
-                    ("rule", "rule codeine.cpic.cyp2d6-poor-metabolizer (CPIC: avoid)")]
+    assert path == [
+        ("genotype", "CYP2D6 *1/*1"),
+        ("phenotype", "CYP2D6 Normal Metabolizer (genotype)"),
+        ("conversion", "Poor Metabolizer with paroxetine (strong inhibitor)"),
+        ("pathway", "CYP2D6 turns codeine into its active form"),
+        ("drug", "codeine"),
+        ("rule", "rule codeine.cpic.cyp2d6-poor-metabolizer (CPIC: avoid)"),
+    ]
 
 
 def test_evidence_path_for_an_allele_status_gene(g: nx.MultiDiGraph, rb: RuleBase) -> None:
     [path, *_] = _paths(g, rb, "abacavir", from_phenotypes("p", {"HLA-B": "*57:01 positive"}))
-    assert path[:3] == [("phenotype", "HLA-B*57:01 positive"),
-                        ("pathway", "HLA-B alleles mark an immune reaction to abacavir"), ("drug", "abacavir")]
+    assert path[:3] == [
+        ("phenotype", "HLA-B*57:01 positive"),
+        ("pathway", "HLA-B alleles mark an immune reaction to abacavir"),
+        ("drug", "abacavir"),
+    ]
     assert path[3][0] == "rule" and path[3][1].startswith("rule abacavir.")
 
 
@@ -310,8 +360,13 @@ def test_evidence_path_names_a_gene_without_result(g: nx.MultiDiGraph, rb: RuleB
     patient = from_phenotypes("p", {"CYP2C19": "Poor Metabolizer"})
     outcome = evaluate_drug(rb, "amitriptyline", patient)
     rules = {r.id: r for r in rb.rules_for("amitriptyline") if isinstance(r, LookupRule)}
-    fired = [rules[r.rule_id] for s in outcome.sources for sc in s.scenarios for r in sc.rules
-             if len(rules[r.rule_id].condition) == 2]
+    fired = [
+        rules[r.rule_id]
+        for s in outcome.sources
+        for sc in s.scenarios
+        for r in sc.rules
+        if len(rules[r.rule_id].condition) == 2
+    ]
     assert fired
     steps = evidence_path(g, patient, "amitriptyline", fired[0])
     assert [s.text for s in steps if s.kind == "no_result"] == ["CYP2D6: no result (CYP2D6 is not in the input)"]
@@ -389,8 +444,12 @@ def test_cli_path_from_a_vcf(cyp2c19_pm_vcf: Path) -> None:
     assert len(lines) == 2
     for line in lines:
         steps = line.split(" -> ")
-        assert steps[:4] == ["CYP2C19 *2/*2", "CYP2C19 Poor Metabolizer",
-                             "CYP2C19 turns clopidogrel into its active form", "clopidogrel"]
+        assert steps[:4] == [
+            "CYP2C19 *2/*2",
+            "CYP2C19 Poor Metabolizer",
+            "CYP2C19 turns clopidogrel into its active form",
+            "clopidogrel",
+        ]
         assert steps[4].startswith("rule clopidogrel.") and "avoid" in steps[4]
 
 
@@ -399,16 +458,19 @@ def test_cli_export(tmp_path: Path, g: nx.MultiDiGraph, fmt: str) -> None:
     out = tmp_path / f"graph.{fmt}"
     proc = run_pgx("graph", "export", "-f", fmt, "-o", str(out))
     assert proc.returncode == 0, proc.stderr
-    back = (nx.read_graphml(out) if fmt == "graphml"
-            else nx.node_link_graph(json.loads(out.read_text()), edges="edges"))
+    back = nx.read_graphml(out) if fmt == "graphml" else nx.node_link_graph(json.loads(out.read_text()), edges="edges")
     assert (back.number_of_nodes(), back.number_of_edges()) == (g.number_of_nodes(), g.number_of_edges())
 
 
-@pytest.mark.parametrize("args", [
-    ("alternatives", "notadrug", "-p", "CYP2C19=Poor Metabolizer"),
-    ("affected", "-p", "CYP2C19"),
-    ("export", "-f", "xml"),
-], ids=["alternatives-unknown-drug", "phenotype-without-value", "export-unknown-format"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("alternatives", "notadrug", "-p", "CYP2C19=Poor Metabolizer"),
+        ("affected", "-p", "CYP2C19"),
+        ("export", "-f", "xml"),
+    ],
+    ids=["alternatives-unknown-drug", "phenotype-without-value", "export-unknown-format"],
+)
 def test_cli_bad_input_is_a_one_line_error(args: tuple[str, ...]) -> None:
     _one_line_error(run_pgx("graph", *args))
 

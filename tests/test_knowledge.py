@@ -48,8 +48,9 @@ def test_importer_reproduces_committed_yaml(tmp_path: Path) -> None:
     assert not mismatch and not errors, f"knowledge/ is stale; rerun `pgx knowledge build`: {mismatch[:5]}"
     assert filecmp.cmp(committed / "manifest.yaml", out / "manifest.yaml", shallow=False)
     assert filecmp.cmp(committed / "drugs.yaml", out / "drugs.yaml", shallow=False), "knowledge/drugs.yaml is stale"
-    assert filecmp.cmp(committed / "annotations.yaml", out / "annotations.yaml", shallow=False), \
+    assert filecmp.cmp(committed / "annotations.yaml", out / "annotations.yaml", shallow=False), (
         "knowledge/annotations.yaml is stale"
+    )
 
 
 def _pharmcat_table(gene: str) -> tuple[list[tuple[list[str], str, str | None]], dict[str, tuple[str, float | None]]]:

@@ -47,7 +47,8 @@ def test_antiplatelet_poor_metabolizer_clopidogrel_ranked_last_and_flagged(tmp_p
     assert ranking["label"] == "evidence-based prior, not trained on outcomes"
     order = [t["drug"] for t in ranking["therapies"]]
     assert order.index("clopidogrel") > order.index("prasugrel") and order.index("clopidogrel") > order.index(
-        "ticagrelor")
+        "ticagrelor"
+    )
     clop = next(t for t in ranking["therapies"] if t["drug"] == "clopidogrel")
     assert not clop["permitted"] and clop["flag_level"] == "contraindicated" and clop["flag_action"] == "avoid"
     assert any("CYP2C19 Poor Metabolizer" in c["text"] and "lowers" in c["text"] for c in clop["contributions"])
@@ -77,9 +78,17 @@ def test_ranking_in_html_report(tmp_path: Path) -> None:
     assert 'data-ranked-drug="clopidogrel" data-permitted="false"' in html
 
 
-@pytest.mark.parametrize("query,expected", [("antiplatelet", "antiplatelet_pci"), ("statin", "hyperlipidemia_statin"),
-                                            ("ppi", "acid_suppression_ppi"), ("opioid", "opioid_analgesia"),
-                                            ("depression", "depression"), ("thiopurine", "thiopurine")])
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("antiplatelet", "antiplatelet_pci"),
+        ("statin", "hyperlipidemia_statin"),
+        ("ppi", "acid_suppression_ppi"),
+        ("opioid", "opioid_analgesia"),
+        ("depression", "depression"),
+        ("thiopurine", "thiopurine"),
+    ],
+)
 def test_indication_names(query: str, expected: str) -> None:
     assert resolve_indication(KB, query) == expected
 
@@ -93,6 +102,7 @@ def test_bad_indication_is_a_usage_error(tmp_path: Path, query: str, message: st
 
 
 # ------------------------------------------------------------------ rules are hard constraints
+
 
 def _genes_of(indication: str) -> list[str]:
     drugs = indication_drugs(KB)[indication]
@@ -116,8 +126,12 @@ def patients(draw):  # type: ignore[no-untyped-def]
         else:
             phenotypes[gene] = draw(st.sampled_from(sorted(gene_phenotypes(g))))
     meds = draw(st.lists(st.sampled_from(PERPETRATORS), max_size=2, unique=True))
-    cov = PatientCovariates(age=draw(st.none() | st.integers(18, 95)), sex=draw(st.none() | st.sampled_from(
-        ["female", "male"])), weight_kg=draw(st.none() | st.integers(40, 160)), medications=meds)
+    cov = PatientCovariates(
+        age=draw(st.none() | st.integers(18, 95)),
+        sex=draw(st.none() | st.sampled_from(["female", "male"])),
+        weight_kg=draw(st.none() | st.integers(40, 160)),
+        medications=meds,
+    )
     return indication, phenotypes, cov
 
 
@@ -172,6 +186,7 @@ def test_a_model_that_prefers_contraindicated_drugs_still_cannot_rank_them_first
 
 # ------------------------------------------------------------------ pgx ml train / evaluate
 
+
 def test_train_on_simulated_outcomes_recovers_ranking(tmp_path: Path) -> None:
     for seed, n, name in ((11, 3000, "train.csv"), (12, 1500, "held.csv")):
         proc = run_pgx("ml", "simulate-outcomes", "-n", str(n), "--seed", str(seed), "-o", str(tmp_path / name))
@@ -184,8 +199,16 @@ def test_train_on_simulated_outcomes_recovers_ranking(tmp_path: Path) -> None:
     card = read_card(model)
     assert card.trained_on_outcomes and card.metrics["cross_validation"]["grouped_by"] == "patient_id"
     assert "Known limits" in (tmp_path / "model" / "therapy_ranker.card.md").read_text()
-    proc = run_pgx("ml", "evaluate", str(model), str(tmp_path / "held.csv"), "-o", str(tmp_path / "m.json"),
-                   "--reliability", str(tmp_path / "held.png"))
+    proc = run_pgx(
+        "ml",
+        "evaluate",
+        str(model),
+        str(tmp_path / "held.csv"),
+        "-o",
+        str(tmp_path / "m.json"),
+        "--reliability",
+        str(tmp_path / "held.png"),
+    )
     assert proc.returncode == 0, proc.stderr
     m = json.loads((tmp_path / "m.json").read_text())
     assert m["n"] == 1500
@@ -198,8 +221,10 @@ def test_train_from_vcf_samples(tmp_path: Path) -> None:
     """Outcomes that name samples of a VCF: pgx calls them, then trains."""
     rng = random.Random(5)
     alleles = ["*1", "*1", "*1", "*2", "*17", "*3"]
-    specs = [SampleSpec(name=f"S{i:03d}", genes=[GeneSpec("CYP2C19", f"{rng.choice(alleles)}/{rng.choice(alleles)}")])
-             for i in range(120)]
+    specs = [
+        SampleSpec(name=f"S{i:03d}", genes=[GeneSpec("CYP2C19", f"{rng.choice(alleles)}/{rng.choice(alleles)}")])
+        for i in range(120)
+    ]
     vcf = tmp_path / "cohort.vcf"
     vcf.write_text(simulate_vcf_text(KB, specs))
     from pgx.calling.pipeline import call_vcf
@@ -210,18 +235,45 @@ def test_train_from_vcf_samples(tmp_path: Path) -> None:
         for drug in ("clopidogrel", "prasugrel"):
             state = apply_medications(KB, patient_state(spec.name, called[spec.name], []))
             p = response_probability(KB, RB, drug, state, PatientCovariates())
-            rows.append(OutcomeRow(patient_id=spec.name, sample=spec.name, drug=drug, indication="antiplatelet_pci",
-                                   responded=rng.random() < p, covariates=PatientCovariates()))
+            rows.append(
+                OutcomeRow(
+                    patient_id=spec.name,
+                    sample=spec.name,
+                    drug=drug,
+                    indication="antiplatelet_pci",
+                    responded=rng.random() < p,
+                    covariates=PatientCovariates(),
+                )
+            )
     (tmp_path / "outcomes.csv").write_text(outcomes_csv(rows))
-    proc = run_pgx("ml", "train", str(tmp_path / "outcomes.csv"), "--vcf", str(vcf), "--folds", "3",
-                   "-o", str(tmp_path / "m"), "--name", "site")
+    proc = run_pgx(
+        "ml",
+        "train",
+        str(tmp_path / "outcomes.csv"),
+        "--vcf",
+        str(vcf),
+        "--folds",
+        "3",
+        "-o",
+        str(tmp_path / "m"),
+        "--name",
+        "site",
+    )
     assert proc.returncode == 0, proc.stderr
     card = read_card(tmp_path / "m" / "site.skops")
     assert card.metrics["cross_validation"]["n"] == 240
     # the institution's model is then usable by the report, labelled as trained on outcomes
     pm = simulate_vcf(tmp_path / "pm.vcf", {"CYP2C19": "*2/*2"}, sample="P1")
-    proc = run_pgx("report", str(pm), "--indication", "antiplatelet", "--ranker-model", str(tmp_path / "m" /
-                   "site.skops"), "-f", "json")
+    proc = run_pgx(
+        "report",
+        str(pm),
+        "--indication",
+        "antiplatelet",
+        "--ranker-model",
+        str(tmp_path / "m" / "site.skops"),
+        "-f",
+        "json",
+    )
     assert proc.returncode == 0, proc.stderr
     ranking = json.loads(proc.stdout)["samples"][0]["therapy_ranking"]
     assert ranking["model"]["trained_on_outcomes"] and ranking["label"].startswith("trained on outcomes")
@@ -251,6 +303,7 @@ def test_bad_outcomes_table(tmp_path: Path, text: str, message: str) -> None:
 
 # ------------------------------------------------------------------ the shipped prior and artifacts
 
+
 def test_bundled_prior_matches_a_rebuild(tmp_path: Path) -> None:
     """The committed prior is what today's knowledge and rules produce (a stale prior fails here)."""
     card = build_prior(KB, RB, tmp_path)
@@ -258,8 +311,9 @@ def test_bundled_prior_matches_a_rebuild(tmp_path: Path) -> None:
     assert bundled.card.features == FEATURES and not bundled.card.trained_on_outcomes
     rebuilt = load_model(tmp_path / "therapy_ranker.skops", kind=KIND, predict=predict_proba)
     x = bundled.card.check_inputs_matrix()
-    assert np.allclose(predict_proba(rebuilt.estimator, x), predict_proba(bundled.estimator, x), atol=1e-9), \
+    assert np.allclose(predict_proba(rebuilt.estimator, x), predict_proba(bundled.estimator, x), atol=1e-9), (
         "pgx/ml/artifacts/therapy_ranker is stale: run `pgx ml build-prior`"
+    )
     held = card.metrics["holdout"]
     assert held["roc_auc"] > 0.65 and held["brier"] < held["brier_base_rate"]
 
@@ -276,10 +330,18 @@ def test_tampered_ranker_refused_by_report(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "SHA-256" in proc.stderr and "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("phenotype,value", [("Poor Metabolizer", 0.0), ("Likely Intermediate Metabolizer", 0.5),
-                                             ("Normal Function", 1.0), ("Ultrarapid Metabolizer", 1.5),
-                                             ("Rapid Metabolizer", 1.25), ("Possible Decreased Function", 0.75),
-                                             ("Indeterminate", None)])
+@pytest.mark.parametrize(
+    "phenotype,value",
+    [
+        ("Poor Metabolizer", 0.0),
+        ("Likely Intermediate Metabolizer", 0.5),
+        ("Normal Function", 1.0),
+        ("Ultrarapid Metabolizer", 1.5),
+        ("Rapid Metabolizer", 1.25),
+        ("Possible Decreased Function", 0.75),
+        ("Indeterminate", None),
+    ],
+)
 def test_relative_function_from_phenotype_words(phenotype: str, value: float | None) -> None:
     assert relative_function(phenotype) == value
 

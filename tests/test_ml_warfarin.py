@@ -82,23 +82,28 @@ def held_out_results(held_out: Split, model: LoadedModel) -> dict:
     return evaluate(held_out.test, preds)
 
 
-def state(cyp2c9: list[str] | None, vkorc1: list[str] | None, meds: tuple[str, ...] = (),
-          conversion: Conversion | None = None) -> PatientState:
+def state(
+    cyp2c9: list[str] | None, vkorc1: list[str] | None, meds: tuple[str, ...] = (), conversion: Conversion | None = None
+) -> PatientState:
     """A patient's genotype results as the report stage hands them over (None = not called)."""
+
     def result(gene: str, options: tuple[GeneOption, ...] | None) -> GeneResult:
         if options is None:
             return GeneResult(gene=gene, called=False, reason="missing required position rs1057910")
         return GeneResult(gene=gene, called=True, options=options)
 
     c9 = None if cyp2c9 is None else tuple(GeneOption(diplotype=d, conversion=conversion) for d in cyp2c9)
-    vk = None if vkorc1 is None else tuple(
-        GeneOption(diplotype="rs9923231 variant (T)/rs9923231 variant (T)", phenotype=p) for p in vkorc1)
-    return PatientState(sample="S1", genes={"CYP2C9": result("CYP2C9", c9), "VKORC1": result("VKORC1", vk)},
-                        medications=meds)
+    vk = (
+        None
+        if vkorc1 is None
+        else tuple(GeneOption(diplotype="rs9923231 variant (T)/rs9923231 variant (T)", phenotype=p) for p in vkorc1)
+    )
+    return PatientState(
+        sample="S1", genes={"CYP2C9": result("CYP2C9", c9), "VKORC1": result("VKORC1", vk)}, medications=meds
+    )
 
 
-ADULT = PatientCovariates(age=65, height_cm=170, weight_kg=70, sex="male", race="white", smoker=False,
-                          target_inr=2.5)
+ADULT = PatientCovariates(age=65, height_cm=170, weight_kg=70, sex="male", race="white", smoker=False, target_inr=2.5)
 
 
 # -- the published formulas, by hand ------------------------------------------------------------------
@@ -113,8 +118,9 @@ def test_pharmacogenetic_formula_matches_hand_computation() -> None:
 
     # 45-year-old Black patient, 180 cm, 95 kg, VKORC1 G/G, CYP2C9 *2/*3, on phenytoin and amiodarone.
     root = 5.6044 - 0.2614 * 4 + 0.0087 * 180 + 0.0128 * 95 - 1.9206 - 0.2760 + 1.1816 - 0.5503
-    cov = Covariates.from_patient(PatientCovariates(age=45, height_cm=180, weight_kg=95, race="black",
-                                                    medications=["Phenytoin", "amiodarone"]))
+    cov = Covariates.from_patient(
+        PatientCovariates(age=45, height_cm=180, weight_kg=95, race="black", medications=["Phenytoin", "amiodarone"])
+    )
     assert cov.enzyme_inducer and cov.amiodarone
     assert iwpc_pharmacogenetic(cov, cyp2c9_genotype("*2/*3"), "G/G") == pytest.approx(root**2, rel=1e-12)
 
@@ -128,8 +134,9 @@ def test_clinical_formula_matches_hand_computation() -> None:
     root = 4.0376 - 0.2546 * 6 + 0.0118 * 170 + 0.0134 * 70
     assert iwpc_clinical(Covariates.from_patient(ADULT)) == pytest.approx(root**2, rel=1e-12)
     root = 4.0376 - 0.2546 * 3 + 0.0118 * 155 + 0.0134 * 50 - 0.6752 + 1.2799
-    cov = Covariates.from_patient(PatientCovariates(age=38, height_cm=155, weight_kg=50, race="asian",
-                                                    medications=["rifampicin"]))
+    cov = Covariates.from_patient(
+        PatientCovariates(age=38, height_cm=155, weight_kg=50, race="asian", medications=["rifampicin"])
+    )
     assert iwpc_clinical(cov) == pytest.approx(root**2, rel=1e-12)
 
 
@@ -161,8 +168,18 @@ def test_features_keep_unknowns_as_nan_and_map_medication_names() -> None:
     nobody = Covariates.from_patient(None)
     row = features(nobody, None, None)
     assert row.shape == (len(FEATURES),)
-    for name in ("age_decade", "height_cm", "weight_kg", "male", "vkorc1_rs9923231_a_count", "cyp2c9_star2_count",
-                 "amiodarone", "enzyme_inducer", "smoker", "target_inr"):
+    for name in (
+        "age_decade",
+        "height_cm",
+        "weight_kg",
+        "male",
+        "vkorc1_rs9923231_a_count",
+        "cyp2c9_star2_count",
+        "amiodarone",
+        "enzyme_inducer",
+        "smoker",
+        "target_inr",
+    ):
         assert math.isnan(row[FEATURES.index(name)]), name
     assert row[FEATURES.index("race_missing_or_mixed")] == 1
     # --meds alone makes the medication list known; fosphenytoin is phenytoin's prodrug.
@@ -189,10 +206,18 @@ def _write_table(path: Path, rows: list[dict[str, str]]) -> Path:
 
 
 def test_reader_names_file_and_line_of_a_malformed_value(tmp_path: Path) -> None:
-    good = {"PharmGKB Subject ID": "PA1", "Gender": "male", "Race": "White", "Age": "60 - 69",
-            "Height (cm)": "170", "Weight (kg)": "70", "Therapeutic Dose of Warfarin": "35",
-            "Subject Reached Stable Dose of Warfarin": "1", "CYP2C9 consensus": "*1/*3",
-            "VKORC1 -1639 consensus": "A/G"}
+    good = {
+        "PharmGKB Subject ID": "PA1",
+        "Gender": "male",
+        "Race": "White",
+        "Age": "60 - 69",
+        "Height (cm)": "170",
+        "Weight (kg)": "70",
+        "Therapeutic Dose of Warfarin": "35",
+        "Subject Reached Stable Dose of Warfarin": "1",
+        "CYP2C9 consensus": "*1/*3",
+        "VKORC1 -1639 consensus": "A/G",
+    }
     path = _write_table(tmp_path / "iwpc.csv", [good, {**good, "PharmGKB Subject ID": "PA2", "Height (cm)": "5 ft"}])
     with pytest.raises(ImportSourceError) as err:
         read_iwpc(path)
@@ -228,8 +253,10 @@ def test_iwpc_table_reads_whole_and_cohort_counts(records: list[IwpcRecord]) -> 
     assert sum(r.dose_mg_week is not None for r in records) == 5528
     cohort = build_cohort(records)
     assert len(cohort.patients) == 5410
-    assert dict(cohort.exclusions) == {"no therapeutic dose recorded": 172,
-                                       "therapeutic dose recorded but stable dose not reached (flag 0)": 118}
+    assert dict(cohort.exclusions) == {
+        "no therapeutic dose recorded": 172,
+        "therapeutic dose recorded but stable dose not reached (flag 0)": 118,
+    }
     assert len(cohort.evaluable) == 4302
     assert all(r.subject.startswith("PA") for r in records)
 
@@ -323,14 +350,14 @@ def test_without_age_height_and_weight_there_is_no_prediction(model: LoadedModel
     [p] = predict_dose(state(["*1/*1"], ["-1639 GG"]), None, model)
     assert p.status == "not_predicted" and "--patient" in p.reason
     assert {"age", "height_cm", "weight_kg"} <= set(p.missing_inputs)
-    [p] = predict_dose(state(["*1/*1"], ["-1639 GG"]), PatientCovariates(age=12, height_cm=150, weight_kg=40),
-                       model)
+    [p] = predict_dose(state(["*1/*1"], ["-1639 GG"]), PatientCovariates(age=12, height_cm=150, weight_kg=40), model)
     assert p.status == "not_predicted" and "pediatric" in p.reason
 
 
 def test_missing_height_is_listed_and_does_not_move_a_typical_patients_dose(model: LoadedModel) -> None:
-    typical = PatientCovariates(age=65, height_cm=178, weight_kg=85, sex="male", race="white", smoker=False,
-                                target_inr=2.5)
+    typical = PatientCovariates(
+        age=65, height_cm=178, weight_kg=85, sex="male", race="white", smoker=False, target_inr=2.5
+    )
     [known] = predict_dose(state(["*1/*1"], ["-1639 AG"]), typical, model)
     [unknown] = predict_dose(state(["*1/*1"], ["-1639 AG"]), typical.model_copy(update={"height_cm": None}), model)
     assert unknown.status == "predicted" and unknown.missing_inputs == ["height_cm"]
@@ -341,8 +368,9 @@ def test_missing_height_is_listed_and_does_not_move_a_typical_patients_dose(mode
 
 
 def test_phenoconversion_does_not_replace_the_genotype(model: LoadedModel) -> None:
-    conversion = Conversion(genotype_phenotype="Normal Metabolizer", perpetrators=("fluconazole",),
-                            effect="moderate inhibitor", note="")
+    conversion = Conversion(
+        genotype_phenotype="Normal Metabolizer", perpetrators=("fluconazole",), effect="moderate inhibitor", note=""
+    )
     meds = ("fluconazole",)
     [converted] = predict_dose(state(["*1/*1"], ["-1639 GG"], meds, conversion), ADULT, model)
     [plain] = predict_dose(state(["*1/*1"], ["-1639 GG"], meds), ADULT, model)
@@ -384,11 +412,22 @@ def test_artifact_with_an_untrusted_type_is_refused(tmp_path: Path, model: Loade
     from sklearn.preprocessing import FunctionTransformer
 
     sneaky = make_pipeline(FunctionTransformer(os.system))  # loading it must never get as far as calling it
-    card = model.card.model_dump(include={"name", "kind", "version", "estimator", "trained_on_outcomes", "label",
-                                          "data", "intended_use", "known_limits", "features"})
+    card = model.card.model_dump(
+        include={
+            "name",
+            "kind",
+            "version",
+            "estimator",
+            "trained_on_outcomes",
+            "label",
+            "data",
+            "intended_use",
+            "known_limits",
+            "features",
+        }
+    )
     path = tmp_path / f"{MODEL_NAME}.skops"
-    save_model(sneaky, path, predict=lambda est, x: np.zeros(len(x)), check_inputs=np.zeros((1, len(FEATURES))),
-               **card)
+    save_model(sneaky, path, predict=lambda est, x: np.zeros(len(x)), check_inputs=np.zeros((1, len(FEATURES))), **card)
     with pytest.raises(ModelError, match="refusing to load types pgx does not trust"):
         load_warfarin_model(path)
 
@@ -397,11 +436,11 @@ def test_bundled_artifact_is_package_data_and_loads_without_shared(tmp_path: Pat
     path = bundled_model(MODEL_NAME)
     assert path.is_file() and path.stat().st_size < 5 * 2**20
     assert path.parent == Path(__import__("pgx.ml", fromlist=["x"]).__file__).parent / "artifacts"
-    code = ("from pgx.ml.warfarin import load_warfarin_model; m = load_warfarin_model(); "
-            "print(m.card.kind, m.path)")
+    code = "from pgx.ml.warfarin import load_warfarin_model; m = load_warfarin_model(); print(m.card.kind, m.path)"
     env = {**os.environ, "PGX_SHARED": str(tmp_path / "no-shared-here")}
-    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["warfarin_dose", str(path)]
 

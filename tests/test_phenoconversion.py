@@ -31,8 +31,13 @@ RAW = yaml.safe_load((REPO / "knowledge" / "interactions.yaml").read_text("utf-8
 
 
 def _perps(gene: str | None = None, effect: str | None = None, strength: str | None = None) -> list[Perpetrator]:
-    return [p for p in PERPS if (gene is None or p.gene == gene) and (effect is None or p.effect == effect)
-            and (strength is None or p.strength == strength)]
+    return [
+        p
+        for p in PERPS
+        if (gene is None or p.gene == gene)
+        and (effect is None or p.effect == effect)
+        and (strength is None or p.strength == strength)
+    ]
 
 
 def _ids(perps: list[Perpetrator]) -> list[str]:
@@ -57,8 +62,13 @@ def _score_for(gene: str, phenotype: str) -> float | None:
 
 def _patient(gene: str, phenotype: str, meds: list[str], diplotype: str | None = None) -> PatientState:
     score = _score_for(gene, phenotype)
-    return from_phenotypes("p", {gene: phenotype}, activity_scores={gene: score} if score is not None else None,
-                           diplotypes={gene: diplotype} if diplotype else None, medications=meds)
+    return from_phenotypes(
+        "p",
+        {gene: phenotype},
+        activity_scores={gene: score} if score is not None else None,
+        diplotypes={gene: diplotype} if diplotype else None,
+        medications=meds,
+    )
 
 
 def _option(state: PatientState, gene: str) -> GeneOption:
@@ -74,8 +84,11 @@ def _rung(gene: str, phenotype: str, steps: int) -> str:
 # ----------------------------------------------------------------------------------- data integrity
 
 
-@pytest.mark.parametrize("entry", RAW["perpetrators"], ids=[f"{e.get('drug')}-{e.get('gene')}-{e.get('effect')}"
-                                                           for e in RAW["perpetrators"]])
+@pytest.mark.parametrize(
+    "entry",
+    RAW["perpetrators"],
+    ids=[f"{e.get('drug')}-{e.get('gene')}-{e.get('effect')}" for e in RAW["perpetrators"]],
+)
 def test_every_perpetrator_has_a_strength_and_a_known_source(entry: dict[str, Any]) -> None:
     source_ids = {s["id"] for s in RAW["sources"]}
     assert entry.get("strength") in ("strong", "moderate", "weak"), entry
@@ -104,8 +117,9 @@ def test_cyp3a_entries_are_given_for_cyp3a4_and_cyp3a5_alike() -> None:
 
 
 def test_the_spec_strong_cyp2d6_inhibitors_are_listed() -> None:
-    assert {"paroxetine", "fluoxetine", "bupropion", "quinidine"} <= {p.drug for p in _perps("CYP2D6", "inhibitor",
-                                                                                              "strong")}
+    assert {"paroxetine", "fluoxetine", "bupropion", "quinidine"} <= {
+        p.drug for p in _perps("CYP2D6", "inhibitor", "strong")
+    }
     assert not _perps("CYP2D6", "inducer"), "CYP2D6 is not inducible (see the CYP2D6 conversion block)"
 
 
@@ -131,11 +145,20 @@ def test_conversion_blocks_are_consistent(gene: str) -> None:
 # ----------------------------------------------------------------------------------- CYP2D6
 
 
-@pytest.mark.parametrize("perp", _perps("CYP2D6", "inhibitor", "strong"), ids=_ids(_perps("CYP2D6", "inhibitor",
-                                                                                         "strong")))
+@pytest.mark.parametrize(
+    "perp", _perps("CYP2D6", "inhibitor", "strong"), ids=_ids(_perps("CYP2D6", "inhibitor", "strong"))
+)
 def test_strong_cyp2d6_inhibitor_makes_a_normal_metabolizer_poor(perp: Perpetrator) -> None:
-    opt = _option(from_phenotypes("p", {"CYP2D6": "Normal Metabolizer"}, activity_scores={"CYP2D6": 2.0},
-                                  diplotypes={"CYP2D6": "*1/*1"}, medications=[perp.drug]), "CYP2D6")
+    opt = _option(
+        from_phenotypes(
+            "p",
+            {"CYP2D6": "Normal Metabolizer"},
+            activity_scores={"CYP2D6": 2.0},
+            diplotypes={"CYP2D6": "*1/*1"},
+            medications=[perp.drug],
+        ),
+        "CYP2D6",
+    )
     assert (opt.phenotype, opt.activity_score, opt.diplotype) == ("Poor Metabolizer", 0.0, "*1/*1")
     assert opt.conversion is not None
     assert opt.conversion.perpetrators == (perp.drug,)
@@ -144,48 +167,70 @@ def test_strong_cyp2d6_inhibitor_makes_a_normal_metabolizer_poor(perp: Perpetrat
     assert perp.drug in opt.conversion.note and "Normal Metabolizer" in opt.conversion.note
 
 
-@pytest.mark.parametrize("perp", _perps("CYP2D6", "inhibitor", "moderate"), ids=_ids(_perps("CYP2D6", "inhibitor",
-                                                                                           "moderate")))
+@pytest.mark.parametrize(
+    "perp", _perps("CYP2D6", "inhibitor", "moderate"), ids=_ids(_perps("CYP2D6", "inhibitor", "moderate"))
+)
 def test_moderate_cyp2d6_inhibitor_lowers_the_activity_score(perp: Perpetrator) -> None:
     factor = CONV["CYP2D6"].effects["moderate_inhibitor"].activity_factor
     assert factor is not None and 0 < factor < 1
-    opt = _option(from_phenotypes("p", {"CYP2D6": "Normal Metabolizer"}, activity_scores={"CYP2D6": 2.0},
-                                  medications=[perp.drug]), "CYP2D6")
+    opt = _option(
+        from_phenotypes(
+            "p", {"CYP2D6": "Normal Metabolizer"}, activity_scores={"CYP2D6": 2.0}, medications=[perp.drug]
+        ),
+        "CYP2D6",
+    )
     assert opt.activity_score == pytest.approx(2.0 * factor)
     assert opt.phenotype == phenotype_from_score(KB.gene("CYP2D6"), 2.0 * factor) == "Intermediate Metabolizer"
     assert opt.conversion is not None and opt.conversion.perpetrators == (perp.drug,)
     assert opt.conversion.effect == "moderate inhibitor"
 
 
-@pytest.mark.parametrize(("phenotype", "score", "meds", "expected"), [
-    ("Ultrarapid Metabolizer", 3.0, ["duloxetine"], ("Normal Metabolizer", 1.5)),
-    ("Intermediate Metabolizer", 0.5, ["paroxetine"], ("Poor Metabolizer", 0.0)),
-    ("Ultrarapid Metabolizer", 3.0, ["bupropion"], ("Poor Metabolizer", 0.0)),
-])
-def test_cyp2d6_scores_are_rebanded(phenotype: str, score: float, meds: list[str],
-                                    expected: tuple[str, float]) -> None:
-    opt = _option(from_phenotypes("p", {"CYP2D6": phenotype}, activity_scores={"CYP2D6": score}, medications=meds),
-                  "CYP2D6")
+@pytest.mark.parametrize(
+    ("phenotype", "score", "meds", "expected"),
+    [
+        ("Ultrarapid Metabolizer", 3.0, ["duloxetine"], ("Normal Metabolizer", 1.5)),
+        ("Intermediate Metabolizer", 0.5, ["paroxetine"], ("Poor Metabolizer", 0.0)),
+        ("Ultrarapid Metabolizer", 3.0, ["bupropion"], ("Poor Metabolizer", 0.0)),
+    ],
+)
+def test_cyp2d6_scores_are_rebanded(phenotype: str, score: float, meds: list[str], expected: tuple[str, float]) -> None:
+    opt = _option(
+        from_phenotypes("p", {"CYP2D6": phenotype}, activity_scores={"CYP2D6": score}, medications=meds), "CYP2D6"
+    )
     assert (opt.phenotype, opt.activity_score) == expected
 
 
 def test_a_poor_metabolizer_stays_poor_without_a_conversion_note() -> None:
-    opt = _option(from_phenotypes("p", {"CYP2D6": "Poor Metabolizer"}, activity_scores={"CYP2D6": 0.0},
-                                  medications=["paroxetine"]), "CYP2D6")
+    opt = _option(
+        from_phenotypes(
+            "p", {"CYP2D6": "Poor Metabolizer"}, activity_scores={"CYP2D6": 0.0}, medications=["paroxetine"]
+        ),
+        "CYP2D6",
+    )
     assert (opt.phenotype, opt.activity_score, opt.conversion) == ("Poor Metabolizer", 0.0, None)
 
 
 def test_strongest_inhibitor_decides_and_all_of_that_strength_are_named() -> None:
-    opt = _option(from_phenotypes("p", {"CYP2D6": "Normal Metabolizer"}, activity_scores={"CYP2D6": 2.0},
-                                  medications=["duloxetine", "paroxetine", "fluoxetine"]), "CYP2D6")
+    opt = _option(
+        from_phenotypes(
+            "p",
+            {"CYP2D6": "Normal Metabolizer"},
+            activity_scores={"CYP2D6": 2.0},
+            medications=["duloxetine", "paroxetine", "fluoxetine"],
+        ),
+        "CYP2D6",
+    )
     assert opt.phenotype == "Poor Metabolizer" and opt.conversion is not None
     assert opt.conversion.perpetrators == ("fluoxetine", "paroxetine")  # the moderate duloxetine is not the cause
 
 
-@pytest.mark.parametrize(("meds", "expected"), [
-    (["paroxetine"], "Poor Metabolizer"),
-    (["duloxetine"], "Intermediate Metabolizer"),
-])
+@pytest.mark.parametrize(
+    ("meds", "expected"),
+    [
+        (["paroxetine"], "Poor Metabolizer"),
+        (["duloxetine"], "Intermediate Metabolizer"),
+    ],
+)
 def test_a_phenotype_given_without_its_activity_score_is_converted(meds: list[str], expected: str) -> None:
     """`pgx graph ... -p CYP2D6='Normal Metabolizer'` and phenotype-only outside calls carry no score."""
     opt = _option(from_phenotypes("p", {"CYP2D6": "Normal Metabolizer"}, medications=meds), "CYP2D6")
@@ -195,16 +240,20 @@ def test_a_phenotype_given_without_its_activity_score_is_converted(meds: list[st
 
 # A moderate inhibitor halves the score; the genotype grid's ranges have gaps (CYP2D6 0-0.25, 1.0-1.25; CYP2C9
 # 0.5-1.0), so a halved score reads through the conversion's continuous score_bands, never as Indeterminate.
-@pytest.mark.parametrize(("gene", "score", "med", "expected"), [
-    ("CYP2C9", 1.5, "fluconazole", "Intermediate Metabolizer"),   # 0.75
-    ("CYP2C9", 1.0, "fluconazole", "Poor Metabolizer"),           # 0.5
-    ("CYP2D6", 0.25, "duloxetine", "Intermediate Metabolizer"),   # 0.125: CPIC IM is 0 < score < 1.25
-    ("CYP2D6", 2.25, "duloxetine", "Intermediate Metabolizer"),   # 1.125
-    ("CYP2D6", 2.5, "duloxetine", "Normal Metabolizer"),          # 1.25
-    ("CYP2D6", 3.0, "duloxetine", "Normal Metabolizer"),          # 1.5
-])
-def test_a_moderate_inhibitor_never_makes_a_result_indeterminate(gene: str, score: float, med: str,
-                                                                  expected: str) -> None:
+@pytest.mark.parametrize(
+    ("gene", "score", "med", "expected"),
+    [
+        ("CYP2C9", 1.5, "fluconazole", "Intermediate Metabolizer"),  # 0.75
+        ("CYP2C9", 1.0, "fluconazole", "Poor Metabolizer"),  # 0.5
+        ("CYP2D6", 0.25, "duloxetine", "Intermediate Metabolizer"),  # 0.125: CPIC IM is 0 < score < 1.25
+        ("CYP2D6", 2.25, "duloxetine", "Intermediate Metabolizer"),  # 1.125
+        ("CYP2D6", 2.5, "duloxetine", "Normal Metabolizer"),  # 1.25
+        ("CYP2D6", 3.0, "duloxetine", "Normal Metabolizer"),  # 1.5
+    ],
+)
+def test_a_moderate_inhibitor_never_makes_a_result_indeterminate(
+    gene: str, score: float, med: str, expected: str
+) -> None:
     phenotype = phenotype_from_score(KB.gene(gene), score)
     assert phenotype != "Indeterminate"
     opt = _option(from_phenotypes("p", {gene: phenotype}, activity_scores={gene: score}, medications=[med]), gene)
@@ -251,29 +300,43 @@ def test_an_inducer_at_the_top_of_the_ladder_changes_nothing(gene: str) -> None:
     [perp, *_] = sorted(_converting("inducer"), key=lambda p: (p.gene != gene, p.strength != "strong"))
     assert perp.gene == gene
     top = CONV[gene].ladder[-1]
-    state = from_phenotypes("p", {gene: top}, activity_scores={gene: s} if (s := _score_for(gene, top)) is not None
-                            else None, medications=[perp.drug])
+    state = from_phenotypes(
+        "p",
+        {gene: top},
+        activity_scores={gene: s} if (s := _score_for(gene, top)) is not None else None,
+        medications=[perp.drug],
+    )
     opt = _option(state, gene)
     assert opt == state.genes[gene].options[0]  # same phenotype, score kept, no conversion note
 
 
-@pytest.mark.parametrize("gene", sorted(g for g, c in CONV.items() if not any(k.endswith("_inducer")
-                                                                             for k in c.effects)))
+@pytest.mark.parametrize(
+    "gene", sorted(g for g, c in CONV.items() if not any(k.endswith("_inducer") for k in c.effects))
+)
 def test_genes_without_an_inducer_effect_ignore_inducers(gene: str) -> None:
     meds = sorted({p.drug for p in _perps(gene, "inducer")}) or ["rifampin"]
     state = _patient(gene, "Intermediate Metabolizer", meds)
     assert apply_medications(KB, state) == state
 
 
-@pytest.mark.parametrize("gene", sorted(g for g, c in CONV.items() if any(k.endswith("_inducer") for k in c.effects)
-                                        and any(k.endswith("_inhibitor") for k in c.effects)
-                                        and any(p.gene == g for p in _converting("inducer"))
-                                        and any(p.gene == g for p in _converting("inhibitor"))))
+@pytest.mark.parametrize(
+    "gene",
+    sorted(
+        g
+        for g, c in CONV.items()
+        if any(k.endswith("_inducer") for k in c.effects)
+        and any(k.endswith("_inhibitor") for k in c.effects)
+        and any(p.gene == g for p in _converting("inducer"))
+        and any(p.gene == g for p in _converting("inhibitor"))
+    ),
+)
 def test_inhibitor_and_inducer_together_inhibition_wins(gene: str) -> None:
     rank = {"strong": 0, "moderate": 1}
     inducer = min((p for p in _converting("inducer") if p.gene == gene), key=lambda p: rank[p.strength])
-    inhibitor = max((p for p in _converting("inhibitor") if p.gene == gene and p.drug != inducer.drug),
-                    key=lambda p: rank[p.strength])  # the weakest converting inhibitor against the strongest inducer
+    inhibitor = max(
+        (p for p in _converting("inhibitor") if p.gene == gene and p.drug != inducer.drug),
+        key=lambda p: rank[p.strength],
+    )  # the weakest converting inhibitor against the strongest inducer
     together = _option(_patient(gene, "Normal Metabolizer", [inducer.drug, inhibitor.drug]), gene)
     alone = _option(_patient(gene, "Normal Metabolizer", [inhibitor.drug]), gene)
     assert together == alone
@@ -291,48 +354,71 @@ def test_weak_perpetrators_change_nothing(perp: Perpetrator) -> None:
 @pytest.mark.parametrize("drug", ["morphine", "warfarin", "simvastatin", "codeine", "tacrolimus"])
 def test_a_drug_that_is_no_perpetrator_changes_nothing(drug: str) -> None:
     assert drug not in {p.drug for p in PERPS}
-    state = from_phenotypes("p", {g: "Normal Metabolizer" for g in CONV}, activity_scores={"CYP2D6": 2.0,
-                                                                                          "CYP2C9": 2.0},
-                            medications=[drug])
+    state = from_phenotypes(
+        "p", {g: "Normal Metabolizer" for g in CONV}, activity_scores={"CYP2D6": 2.0, "CYP2C9": 2.0}, medications=[drug]
+    )
     assert apply_medications(KB, state) == state
     assert perpetrators_for(KB, state.medications) == {}
 
 
 def test_only_the_genes_a_drug_perpetrates_are_converted() -> None:
     # fluvoxamine: strong CYP2C19 and CYP1A2, moderate CYP3A4/5, weak CYP2C9 inhibitor
-    genes = {"CYP2C19": "Normal Metabolizer", "CYP2D6": "Normal Metabolizer", "CYP2C9": "Normal Metabolizer",
-             "CYP3A4": "Normal Metabolizer", "CYP1A2": "Normal Metabolizer", "TPMT": "Normal Metabolizer"}
+    genes = {
+        "CYP2C19": "Normal Metabolizer",
+        "CYP2D6": "Normal Metabolizer",
+        "CYP2C9": "Normal Metabolizer",
+        "CYP3A4": "Normal Metabolizer",
+        "CYP1A2": "Normal Metabolizer",
+        "TPMT": "Normal Metabolizer",
+    }
     state = from_phenotypes("p", genes, activity_scores={"CYP2D6": 2.0, "CYP2C9": 2.0}, medications=["Fluvoxamine"])
     after = apply_medications(KB, state)
-    changed = {g: after.genes[g].options[0].phenotype for g in genes
-               if after.genes[g].options[0] != state.genes[g].options[0]}
-    assert changed == {"CYP2C19": "Poor Metabolizer", "CYP1A2": "Poor Metabolizer",
-                       "CYP3A4": "Intermediate Metabolizer"}
+    changed = {
+        g: after.genes[g].options[0].phenotype for g in genes if after.genes[g].options[0] != state.genes[g].options[0]
+    }
+    assert changed == {
+        "CYP2C19": "Poor Metabolizer",
+        "CYP1A2": "Poor Metabolizer",
+        "CYP3A4": "Intermediate Metabolizer",
+    }
 
 
 def test_every_candidate_diplotype_is_converted_and_keeps_its_own_genotype() -> None:
-    options = (GeneOption(diplotype="*1/*1", phenotype="Normal Metabolizer", activity_score=2.0),
-               GeneOption(diplotype="*1/*4", phenotype="Intermediate Metabolizer", activity_score=1.0))
-    state = PatientState(sample="p", genes={"CYP2D6": GeneResult(gene="CYP2D6", called=True, options=options)},
-                         medications=("duloxetine",))
+    options = (
+        GeneOption(diplotype="*1/*1", phenotype="Normal Metabolizer", activity_score=2.0),
+        GeneOption(diplotype="*1/*4", phenotype="Intermediate Metabolizer", activity_score=1.0),
+    )
+    state = PatientState(
+        sample="p",
+        genes={"CYP2D6": GeneResult(gene="CYP2D6", called=True, options=options)},
+        medications=("duloxetine",),
+    )
     after = apply_medications(KB, state).genes["CYP2D6"].options
     assert [(o.diplotype, o.phenotype, o.activity_score) for o in after] == [
-        ("*1/*1", "Intermediate Metabolizer", 1.0), ("*1/*4", "Intermediate Metabolizer", 0.5)]
+        ("*1/*1", "Intermediate Metabolizer", 1.0),
+        ("*1/*4", "Intermediate Metabolizer", 0.5),
+    ]
     assert [o.conversion.genotype_phenotype for o in after if o.conversion] == [
-        "Normal Metabolizer", "Intermediate Metabolizer"]
+        "Normal Metabolizer",
+        "Intermediate Metabolizer",
+    ]
 
 
 def test_a_gene_not_called_is_left_alone_and_reported() -> None:
-    state = PatientState(sample="p", genes={"CYP2D6": GeneResult(gene="CYP2D6", called=False, reason="no data")},
-                         medications=("paroxetine", "sertraline"))
+    state = PatientState(
+        sample="p",
+        genes={"CYP2D6": GeneResult(gene="CYP2D6", called=False, reason="no data")},
+        medications=("paroxetine", "sertraline"),
+    )
     assert apply_medications(KB, state) == state
     assert unconverted_genes(KB, state) == {"CYP2D6": ["paroxetine", "sertraline"]}
 
 
 @pytest.mark.parametrize("spelling", ["Paroxetine", "PAROXETINE", " paroxetine "])
 def test_medication_names_are_case_insensitive(spelling: str) -> None:
-    gene = GeneResult(gene="CYP2D6", called=True, options=(GeneOption(phenotype="Normal Metabolizer",
-                                                                      activity_score=2.0),))
+    gene = GeneResult(
+        gene="CYP2D6", called=True, options=(GeneOption(phenotype="Normal Metabolizer", activity_score=2.0),)
+    )
     state = PatientState(sample="p", genes={"CYP2D6": gene}, medications=(spelling,))
     assert _option(state, "CYP2D6").phenotype == "Poor Metabolizer"
     assert list(perpetrators_for(KB, (spelling,))) == ["CYP2D6"]
@@ -363,8 +449,14 @@ def test_report_with_paroxetine_flags_codeine_and_names_paroxetine(paroxetine_re
     [sample] = paroxetine_report["samples"]
     assert sample["medications"] == ["paroxetine"] and paroxetine_report["options"]["medications"] == ["paroxetine"]
     [conv] = sample["phenoconversions"]
-    assert conv == {"gene": "CYP2D6", "genotype_phenotype": "Normal Metabolizer", "phenotype": "Poor Metabolizer",
-                    "activity_score": 0.0, "medications": ["paroxetine"], "effect": "strong inhibitor"}
+    assert conv == {
+        "gene": "CYP2D6",
+        "genotype_phenotype": "Normal Metabolizer",
+        "phenotype": "Poor Metabolizer",
+        "activity_score": 0.0,
+        "medications": ["paroxetine"],
+        "effect": "strong inhibitor",
+    }
     codeine = _flag(sample, "codeine")
     assert codeine["level"] == "contraindicated" and codeine["action"] == "avoid"
     labels = [label for s in codeine["sources"] for sc in s["scenarios"] for label in sc["genes"].values()]
@@ -419,8 +511,9 @@ def test_phenotype_only_input_is_converted_end_to_end() -> None:
 
 
 def test_report_warns_about_an_unknown_medication_and_still_applies_the_known_ones(cyp2d6_nm_vcf: Path) -> None:
-    [sample] = report_vcf(cyp2d6_nm_vcf, medications=["paroxetin", "Fluoxetine", "morphine", "St John's Wort"],
-                          drugs=["codeine"]).samples
+    [sample] = report_vcf(
+        cyp2d6_nm_vcf, medications=["paroxetin", "Fluoxetine", "morphine", "St John's Wort"], drugs=["codeine"]
+    ).samples
     unknown = [w for w in sample.medication_warnings if "not in pgx's drug or interaction knowledge" in w]
     assert len(unknown) == 1 and "'paroxetin'" in unknown[0] and "paroxetine" in unknown[0]  # names the likely one
     assert [c.medications for c in sample.phenoconversions if c.gene == "CYP2D6"] == [["fluoxetine"]]

@@ -24,8 +24,13 @@ SCENARIOS = yaml.safe_load((DATA / "report_scenarios.yaml").read_text())
 
 
 def make_report(tmp_path: Path, sc: dict[str, Any], fmt: str = "json", sample: str = "P1") -> Path:
-    vcf = simulate_vcf(tmp_path / "in.vcf", sc.get("genes") or {"CYP2C19": "*1/*1"}, sample,
-                       phased=sc.get("phased", False), only_listed=sc.get("only_listed", False))
+    vcf = simulate_vcf(
+        tmp_path / "in.vcf",
+        sc.get("genes") or {"CYP2C19": "*1/*1"},
+        sample,
+        phased=sc.get("phased", False),
+        only_listed=sc.get("only_listed", False),
+    )
     out = tmp_path / f"report.{fmt}"
     cmd = ["report", str(vcf), "-f", fmt, "-o", str(out)]
     if sc.get("drug"):
@@ -35,8 +40,12 @@ def make_report(tmp_path: Path, sc: dict[str, Any], fmt: str = "json", sample: s
     rows += [("phenotype", g, p) for g, p in (sc.get("outside_phenotypes") or {}).items()]
     if rows:
         tsv = tmp_path / "outside.tsv"
-        tsv.write_text("gene\tdiplotype\tphenotype\n" + "".join(
-            f"{g}\t{v if kind == 'diplotype' else ''}\t{v if kind == 'phenotype' else ''}\n" for kind, g, v in rows))
+        tsv.write_text(
+            "gene\tdiplotype\tphenotype\n"
+            + "".join(
+                f"{g}\t{v if kind == 'diplotype' else ''}\t{v if kind == 'phenotype' else ''}\n" for kind, g, v in rows
+            )
+        )
         cmd += ["--outside-calls", str(tsv)]
     if sc.get("meds"):
         cmd += ["--meds", ",".join(sc["meds"])]
@@ -63,8 +72,12 @@ def test_scenario(tmp_path: Path, sc: dict[str, Any]) -> None:
         assert not [s for s in flag.sources if s.source == "CPIC"]
     assert set(sc.get("alternatives", [])) <= set(flag.alternatives)
     if "dose_factor" in sc:
-        factors = [r.dose_factor if r.dose_factor is not None else (r.dose_factor_range or [None])[-1]
-                   for s in cpic for scn in s.scenarios for r in scn.rules]
+        factors = [
+            r.dose_factor if r.dose_factor is not None else (r.dose_factor_range or [None])[-1]
+            for s in cpic
+            for scn in s.scenarios
+            for r in scn.rules
+        ]
         assert sc["dose_factor"] in factors, factors
     text = flag.model_dump_json() + json.dumps([c.model_dump() for c in sample.phenoconversions])
     for m in sc.get("mentions", []):
@@ -98,7 +111,10 @@ def test_paroxetine_conversion_is_shown_beside_the_genotype(tmp_path: Path) -> N
     report = DrugReport.model_validate_json(make_report(tmp_path, sc).read_text())
     [conv] = [c for c in report.samples[0].phenoconversions if c.gene == "CYP2D6"]
     assert (conv.genotype_phenotype, conv.phenotype, conv.medications) == (
-        "Normal Metabolizer", "Poor Metabolizer", ["paroxetine"])
+        "Normal Metabolizer",
+        "Poor Metabolizer",
+        ["paroxetine"],
+    )
     html = make_report(tmp_path, sc, fmt="html").read_text()
     assert "Normal Metabolizer (genotype) → Poor Metabolizer" in html and "paroxetine" in html
 
@@ -111,7 +127,8 @@ def test_all_drugs_by_default_flagged_first(tmp_path: Path) -> None:
     order = ["contraindicated", "change", "caution", "standard", "no_guideline", "cannot_assess"]
     assert [order.index(d.level) for d in drugs] == sorted(order.index(d.level) for d in drugs)
     assert {"clopidogrel", "azathioprine", "mercaptopurine", "thioguanine"} <= {
-        d.drug for d in drugs if d.level == "contraindicated"}
+        d.drug for d in drugs if d.level == "contraindicated"
+    }
     # a gene the VCF cannot call (HLA-B without outside calls) never reads as standard
     abacavir = next(d for d in drugs if d.drug == "abacavir")
     assert abacavir.level == "cannot_assess" and "HLA-B" in abacavir.sources[0].reason  # type: ignore[operator]
@@ -171,8 +188,9 @@ def test_tsv_has_one_row_per_sample_and_drug(tmp_path: Path) -> None:
     assert all(r["level"] == "cannot_assess" and "does not encode yet" in r["reason"] for r in extra.values())
     codeine = table["codeine"]
     assert (codeine["level"], codeine["action"]) == ("contraindicated", "avoid")
-    assert codeine["phenoconversion"] == ("CYP2D6: *1/*1 (Poor Metabolizer; activity score 0) "
-                                          "[converted from Normal Metabolizer by paroxetine]")
+    assert codeine["phenoconversion"] == (
+        "CYP2D6: *1/*1 (Poor Metabolizer; activity score 0) [converted from Normal Metabolizer by paroxetine]"
+    )
     assert codeine["ambiguous"] == "no" and codeine["sample_warnings"] == ""
     assert "codeine.cpic.cyp2d6-poor-metabolizer" in codeine["rule_ids"]
     assert "DPWG(CYP2C19)=" in table["clomipramine"]["sources"]

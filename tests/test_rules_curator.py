@@ -63,16 +63,20 @@ def test_validate_reports_each_injected_error_with_file_and_line(rules_copy: Pat
     pheno_line = _line_of(clopidogrel, "Very Poor Metabolizer")
     # 3. a second rule for the same patient with a different action
     simva = rules_copy / "simvastatin.yaml"
-    simva.write_text(simva.read_text() + (
-        "  - kind: lookup\n"
-        "    id: simvastatin.cpic.injected-duplicate\n"
-        "    drugs: [simvastatin]\n"
-        "    source: CPIC\n"
-        "    citation: {url: 'https://cpicpgx.org/guidelines/cpic-guideline-for-statins/'}\n"
-        "    condition:\n"
-        "      - {gene: SLCO1B1, phenotypes: [Poor Function]}\n"
-        "    action: standard_dosing\n"
-        "    rationale: injected to test conflict detection\n"))
+    simva.write_text(
+        simva.read_text()
+        + (
+            "  - kind: lookup\n"
+            "    id: simvastatin.cpic.injected-duplicate\n"
+            "    drugs: [simvastatin]\n"
+            "    source: CPIC\n"
+            "    citation: {url: 'https://cpicpgx.org/guidelines/cpic-guideline-for-statins/'}\n"
+            "    condition:\n"
+            "      - {gene: SLCO1B1, phenotypes: [Poor Function]}\n"
+            "    action: standard_dosing\n"
+            "    rationale: injected to test conflict detection\n"
+        )
+    )
     dup_line = len(simva.read_text().splitlines()) - 1  # the injected rule's action line
 
     proc = run_pgx("rules", "validate", str(rules_copy))
@@ -80,17 +84,26 @@ def test_validate_reports_each_injected_error_with_file_and_line(rules_copy: Pat
     out = proc.stdout
     assert "Traceback" not in out + proc.stderr
     assert re.search(rf"{re.escape(str(codeine))}:{type_line}:\d+: error: .*dose_factor.*number", out), out
-    assert re.search(rf"{re.escape(str(clopidogrel))}:{pheno_line}:\d+: error: unknown CYP2C19 phenotype "
-                     r"'Very Poor Metabolizer'", out), out
-    assert re.search(rf"{re.escape(str(simva))}:{dup_line}:\d+: error: rules simvastatin\.cpic\.\S+ \(avoid\) and "
-                     r"simvastatin\.cpic\.injected-duplicate \(standard_dosing\) both apply", out), out
+    assert re.search(
+        rf"{re.escape(str(clopidogrel))}:{pheno_line}:\d+: error: unknown CYP2C19 phenotype "
+        r"'Very Poor Metabolizer'",
+        out,
+    ), out
+    assert re.search(
+        rf"{re.escape(str(simva))}:{dup_line}:\d+: error: rules simvastatin\.cpic\.\S+ \(avoid\) and "
+        r"simvastatin\.cpic\.injected-duplicate \(standard_dosing\) both apply",
+        out,
+    ), out
     assert len([ln for ln in out.splitlines() if ": error: " in ln]) == 3
 
 
 def test_validate_names_unknown_gene_and_drug(rules_copy: Path) -> None:
     f = rules_copy / "codeine.yaml"
-    _inject(f, "{gene: CYP2D6, phenotypes: [Ultrarapid Metabolizer]}",
-            "{gene: CYP2D66, phenotypes: [Ultrarapid Metabolizer]}")
+    _inject(
+        f,
+        "{gene: CYP2D6, phenotypes: [Ultrarapid Metabolizer]}",
+        "{gene: CYP2D66, phenotypes: [Ultrarapid Metabolizer]}",
+    )
     _inject(f, "    drugs: [codeine]\n", "    drugs: [codeinne]\n")
     proc = run_pgx("rules", "validate", str(rules_copy))
     assert proc.returncode == 2
@@ -114,8 +127,11 @@ def test_failing_rule_test_points_at_its_case(rules_copy: Path) -> None:
     text = f.read_text()
     first = re.search(r"expect: \{CPIC: (\w+)", text)
     assert first
-    f.write_text(text[:first.start(1)] + ("standard_dosing" if first.group(1) != "standard_dosing" else "avoid")
-                 + text[first.end(1):])
+    f.write_text(
+        text[: first.start(1)]
+        + ("standard_dosing" if first.group(1) != "standard_dosing" else "avoid")
+        + text[first.end(1) :]
+    )
     proc = run_pgx("rules", "test", str(rules_copy))
     assert proc.returncode == 1
     [fail] = [ln for ln in proc.stdout.splitlines() if "FAIL" in ln]
@@ -127,13 +143,14 @@ def test_diff_lists_changed_rule_and_affected_patients(rules_copy: Path, tmp_pat
     text = f.read_text()
     start = text.index("id: clopidogrel.cpic.cyp2c19-intermediate-metabolizer")
     act = text.index("action: avoid", start)
-    f.write_text(text[:act] + "action: standard_dosing" + text[act + len("action: avoid"):])
+    f.write_text(text[:act] + "action: standard_dosing" + text[act + len("action: avoid") :])
     proc = run_pgx("rules", "diff", str(RULES), str(rules_copy))
     assert proc.returncode == 0, proc.stderr
     assert re.search(r"^changed\s+clopidogrel\.cpic\.cyp2c19-intermediate-metabolizer\s+\(action\)$", proc.stdout, re.M)
     [outcome] = [ln for ln in proc.stdout.splitlines() if ln.startswith("outcome")]
-    assert re.search(r"clopidogrel: CYP2C19 Intermediate Metabolizer: CPIC=avoid, DPWG=avoid -> CPIC=standard_dosing",
-                     outcome), outcome
+    assert re.search(
+        r"clopidogrel: CYP2C19 Intermediate Metabolizer: CPIC=avoid, DPWG=avoid -> CPIC=standard_dosing", outcome
+    ), outcome
     # the same change seen through the samples of a VCF
     vcf = tmp_path / "c.vcf"
     spec = tmp_path / "spec.tsv"
@@ -154,5 +171,6 @@ def test_validate_requires_a_citation(rules_copy: Path) -> None:
     f.write_text(text[:start] + "    citation: {}\n" + text[end:])
     proc = run_pgx("rules", "validate", str(rules_copy))
     assert proc.returncode == 2
-    assert re.search(rf"{re.escape(str(f))}:{_line_of(f, 'citation: {}')}:\d+: error: rule '\S+' cites no guideline",
-                     proc.stdout), proc.stdout
+    assert re.search(
+        rf"{re.escape(str(f))}:{_line_of(f, 'citation: {}')}:\d+: error: rule '\S+' cites no guideline", proc.stdout
+    ), proc.stdout

@@ -26,29 +26,45 @@ pytestmark = needs_shared
 NOT_COVERED = re.compile(r"gene CYP2C8 is not covered|UGT1A1 phenotype 'Ultrarapid Metabolizer'")
 
 FAMILY = {
-    "contraindicated": "avoid", "avoid": "avoid",
-    "reduce_dose": "dose", "increase_dose": "dose", "dose_by_algorithm": "dose",
+    "contraindicated": "avoid",
+    "avoid": "avoid",
+    "reduce_dose": "dose",
+    "increase_dose": "dose",
+    "dose_by_algorithm": "dose",
     "standard_dosing": "standard",
-    "monitor": "uncertain", "insufficient_evidence": "uncertain",
+    "monitor": "uncertain",
+    "insufficient_evidence": "uncertain",
 }
 # What a row says when it says one thing only. Deliberately crude and independent of the
 # importer: rows matching several families (or none) are not judged by the oracle.
 ORACLE = {
-    "avoid": re.compile(r"^(avoid (use of )?{drug}|do not use|use an alternative|select an alternative|"
-                        r"choose an alternative|consider an alternative|{drug} is contra-?indicated)", re.I),
-    "dose": re.compile(r"^(reduce|decrease|increase|use \d+ ?% of|start with \d+ ?%|initiate .{0,40}\d+ ?% of|"
-                       r"consider a \d+ ?% reduction)", re.I),
-    "standard": re.compile(r"^(initiate therapy with (the )?(recommended|standard) (starting )?dose|"
-                           r"use (the )?label[- ]recommended|no action (is )?(needed|required)|"
-                           r"use .{0,40} according to the product label)", re.I),
+    "avoid": re.compile(
+        r"^(avoid (use of )?{drug}|do not use|use an alternative|select an alternative|"
+        r"choose an alternative|consider an alternative|{drug} is contra-?indicated)",
+        re.I,
+    ),
+    "dose": re.compile(
+        r"^(reduce|decrease|increase|use \d+ ?% of|start with \d+ ?%|initiate .{0,40}\d+ ?% of|"
+        r"consider a \d+ ?% reduction)",
+        re.I,
+    ),
+    "standard": re.compile(
+        r"^(initiate therapy with (the )?(recommended|standard) (starting )?dose|"
+        r"use (the )?label[- ]recommended|no action (is )?(needed|required)|"
+        r"use .{0,40} according to the product label)",
+        re.I,
+    ),
     "uncertain": re.compile(r"^no recommendation\.?$", re.I),
 }
 
 
 def oracle(text: str, drug: str = "") -> str | None:
     text = text.strip().strip('"').strip()
-    hits = {fam for fam, rx in ORACLE.items()
-            if re.search(rx.pattern.replace("{drug}", re.escape(drug) if drug else "THE DRUG"), text, re.I)}
+    hits = {
+        fam
+        for fam, rx in ORACLE.items()
+        if re.search(rx.pattern.replace("{drug}", re.escape(drug) if drug else "THE DRUG"), text, re.I)
+    }
     return hits.pop() if len(hits) == 1 else None
 
 
@@ -58,17 +74,20 @@ def report(kb: KnowledgeBase, shared: Path):  # type: ignore[no-untyped-def]
 
 
 def test_every_cpic_and_dpwg_row_maps_to_exactly_one_rule(report) -> None:  # type: ignore[no-untyped-def]
-    problems = [f"{r.row.table} {r.row.row_id} {r.row.drug}: {r.status} {r.reason} {r.rule_ids}"
-                for r in report.problems() if not (r.status == "not_mapped" and NOT_COVERED.search(r.reason))
-                and r.status != "excluded"]
+    problems = [
+        f"{r.row.table} {r.row.row_id} {r.row.drug}: {r.status} {r.reason} {r.rule_ids}"
+        for r in report.problems()
+        if not (r.status == "not_mapped" and NOT_COVERED.search(r.reason)) and r.status != "excluded"
+    ]
     assert problems == []
     # rows left out on purpose are few and each says why (rules/curation.yaml excluded_rows)
     excluded = [r for r in report.rows if r.status == "excluded"]
     assert len(excluded) <= 2 and all(len(r.reason) > 40 for r in excluded)
     for source, minimum in (("CPIC", 1094), ("DPWG", 172)):
         assert report.counts(source)["one_rule"] >= minimum
-    drugs = {s: {r.row.drug for r in report.rows if r.row.source == s and r.status == "one_rule"}
-             for s in ("CPIC", "DPWG")}
+    drugs = {
+        s: {r.row.drug for r in report.rows if r.row.source == s and r.status == "one_rule"} for s in ("CPIC", "DPWG")
+    }
     assert len(drugs["CPIC"]) >= 70 and len(drugs["DPWG"]) >= 50
 
 
@@ -91,8 +110,12 @@ def test_sampled_rows_get_the_action_of_their_rule(report) -> None:  # type: ign
 def test_actions_agree_with_what_the_rows_plainly_say(report) -> None:  # type: ignore[no-untyped-def]
     judged, disagree = 0, []
     rb = load_rules()
-    curated = {r.id for d in rb.drugs for r in rb.rules_for(d)
-               if getattr(r, "provenance", None) is not None and r.provenance.note}  # type: ignore[union-attr]
+    curated = {
+        r.id
+        for d in rb.drugs
+        for r in rb.rules_for(d)
+        if getattr(r, "provenance", None) is not None and r.provenance.note
+    }  # type: ignore[union-attr]
     for rc in report.rows:
         if rc.status != "one_rule" or rc.actions == ["dose_by_algorithm"] or rc.rule_ids[0] in curated:
             continue
@@ -101,8 +124,10 @@ def test_actions_agree_with_what_the_rows_plainly_say(report) -> None:  # type: 
             continue
         judged += 1
         if FAMILY[rc.actions[0]] != said:
-            disagree.append(f"{rc.row.table} {rc.row.row_id} {rc.row.drug}: text says {said}, rule {rc.rule_ids[0]} "
-                            f"gives {rc.actions[0]}: {rc.row.text[:120]!r}")
+            disagree.append(
+                f"{rc.row.table} {rc.row.row_id} {rc.row.drug}: text says {said}, rule {rc.rule_ids[0]} "
+                f"gives {rc.actions[0]}: {rc.row.text[:120]!r}"
+            )
     assert judged >= 100
     assert disagree == []
 

@@ -60,8 +60,12 @@ def svc(tmp_path, db_url):  # type: ignore[no-untyped-def]
 
 def submit(svc: Svc, path: Path, name: str | None = None, role: str = "pipeline", **form: str):  # type: ignore[no-untyped-def]
     with path.open("rb") as fh:
-        return svc.client.post("/v1/jobs", headers=svc.h(role),  # type: ignore[attr-defined]
-                               files={"vcf": (name or path.name, fh)}, data=form)
+        return svc.client.post(
+            "/v1/jobs",
+            headers=svc.h(role),  # type: ignore[attr-defined]
+            files={"vcf": (name or path.name, fh)},
+            data=form,
+        )
 
 
 def test_submit_status_report_multi_sample(svc: Svc) -> None:
@@ -83,8 +87,11 @@ def test_submit_status_report_multi_sample(svc: Svc) -> None:
         assert html.status_code == 200 and "<html" in html.text and sample in html.text
         # every flag a pharmacist must see is in the review queue, nothing more
         flagged = {d.drug for d in report.samples[0].drugs if d.level in ("contraindicated", "change", "caution")}
-        queue = svc.client.get("/v1/flags", params={"sample": sample, "status": "open", "limit": 1000},  # type: ignore[attr-defined]
-                               headers=svc.h("pharmacist")).json()
+        queue = svc.client.get(
+            "/v1/flags",
+            params={"sample": sample, "status": "open", "limit": 1000},  # type: ignore[attr-defined]
+            headers=svc.h("pharmacist"),
+        ).json()
         assert {f["drug"] for f in queue} == flagged and flagged
 
 
@@ -94,8 +101,9 @@ def test_sample_subset_and_unknown_sample(svc: Svc) -> None:
     assert svc.count(Job) == 0
 
 
-@pytest.mark.parametrize("headers, status", [({}, 401), ({"Authorization": "Bearer pgx_wrong"}, 401),
-                                             ({"Authorization": "Basic abc"}, 401)])
+@pytest.mark.parametrize(
+    "headers, status", [({}, 401), ({"Authorization": "Bearer pgx_wrong"}, 401), ({"Authorization": "Basic abc"}, 401)]
+)
 def test_auth_missing_or_wrong_token(svc: Svc, headers: dict[str, str], status: int) -> None:
     with PATIENT.open("rb") as fh:
         r = svc.client.post("/v1/jobs", headers=headers, files={"vcf": ("p.vcf", fh)})  # type: ignore[attr-defined]
@@ -104,11 +112,17 @@ def test_auth_missing_or_wrong_token(svc: Svc, headers: dict[str, str], status: 
     assert svc.count(Job) == 0
 
 
-@pytest.mark.parametrize("role, method, path", [
-    ("pharmacist", "post", "/v1/jobs"), ("curator", "post", "/v1/jobs"),
-    ("pipeline", "get", "/v1/flags"), ("curator", "get", "/v1/flags"),
-    ("pipeline", "post", "/v1/rulesets"), ("pharmacist", "post", "/v1/rulesets/1/activate"),
-])
+@pytest.mark.parametrize(
+    "role, method, path",
+    [
+        ("pharmacist", "post", "/v1/jobs"),
+        ("curator", "post", "/v1/jobs"),
+        ("pipeline", "get", "/v1/flags"),
+        ("curator", "get", "/v1/flags"),
+        ("pipeline", "post", "/v1/rulesets"),
+        ("pharmacist", "post", "/v1/rulesets/1/activate"),
+    ],
+)
 def test_wrong_role_is_forbidden(svc: Svc, role: str, method: str, path: str) -> None:
     r = getattr(svc.client, method)(path, headers=svc.h(role))  # type: ignore[attr-defined]
     assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
@@ -130,8 +144,11 @@ def _bad_vcfs() -> list:  # type: ignore[type-arg]
     if SHARED is None:
         return [pytest.param(None, marks=needs_shared)]
     with open(SHARED / "testdata/bad_vcfs/EXPECTED.tsv", newline="") as fh:
-        rows = [r for r in csv.DictReader(fh, delimiter="\t") if r["expected behaviour"].startswith("error:")
-                or r["expected behaviour"].startswith("error naming")]
+        rows = [
+            r
+            for r in csv.DictReader(fh, delimiter="\t")
+            if r["expected behaviour"].startswith("error:") or r["expected behaviour"].startswith("error naming")
+        ]
     return [pytest.param(SHARED / "testdata/bad_vcfs" / r["file"], id=r["file"]) for r in rows]
 
 
@@ -145,10 +162,16 @@ def test_malformed_vcf_is_a_4xx_naming_the_uploaded_file(svc: Svc, path: Path) -
     assert svc.count(Job) == 0 and not any(svc.settings.uploads.iterdir())
 
 
-@pytest.mark.parametrize("name, label", [
-    ("../../evil.vcf", "evil.vcf"), ("/etc/passwd", "passwd"), ("..\\..\\win.vcf", "win.vcf"),
-    ("a/../../b.vcf", "b.vcf"), ("..", "upload.vcf"),
-])
+@pytest.mark.parametrize(
+    "name, label",
+    [
+        ("../../evil.vcf", "evil.vcf"),
+        ("/etc/passwd", "passwd"),
+        ("..\\..\\win.vcf", "win.vcf"),
+        ("a/../../b.vcf", "b.vcf"),
+        ("..", "upload.vcf"),
+    ],
+)
 def test_path_traversal_file_name_is_only_a_label(svc: Svc, name: str, label: str) -> None:
     before = {p for p in svc.settings.data_dir.parent.rglob("*")}
     r = submit(svc, PATIENT, name=name)
@@ -184,8 +207,11 @@ def test_concurrent_decisions_one_wins_one_conflicts(svc: Svc) -> None:
 
     def act(decision: str) -> None:
         barrier.wait()
-        r = svc.client.post(f"/v1/flags/{flag['id']}/decision", headers=svc.h("pharmacist"),  # type: ignore[attr-defined]
-                            json={"decision": decision, "reason": f"{decision} by a reviewer", "version": 1})
+        r = svc.client.post(
+            f"/v1/flags/{flag['id']}/decision",
+            headers=svc.h("pharmacist"),  # type: ignore[attr-defined]
+            json={"decision": decision, "reason": f"{decision} by a reviewer", "version": 1},
+        )
         results.append(r.status_code)
 
     threads = [threading.Thread(target=act, args=(d,)) for d in ("override", "escalate")]
@@ -195,28 +221,41 @@ def test_concurrent_decisions_one_wins_one_conflicts(svc: Svc) -> None:
         t.join()
     assert sorted(results) == [200, 409]
     with svc.db.session() as s:
-        entries = s.scalars(select(AuditEntry).where(AuditEntry.object_type == "flag",
-                                                     AuditEntry.object_id == str(flag["id"]))).all()
+        entries = s.scalars(
+            select(AuditEntry).where(AuditEntry.object_type == "flag", AuditEntry.object_id == str(flag["id"]))
+        ).all()
         now = s.get(ReviewFlag, flag["id"])
     assert len(entries) == 1 and now is not None and now.version == 2
     assert entries[0].after["status"] == now.status and entries[0].before["status"] == "open"
     assert entries[0].actor == "pharmacist" and entries[0].rules_version == load_rules().version
     # the loser is told what happened and can decide again on the new version
-    stale = svc.client.post(f"/v1/flags/{flag['id']}/decision", headers=svc.h("pharmacist"),  # type: ignore[attr-defined]
-                            json={"decision": "accept", "version": 1})
+    stale = svc.client.post(
+        f"/v1/flags/{flag['id']}/decision",
+        headers=svc.h("pharmacist"),  # type: ignore[attr-defined]
+        json={"decision": "accept", "version": 1},
+    )
     assert stale.status_code == 409 and stale.json()["error"]["current"]["version"] == 2
-    ok = svc.client.post(f"/v1/flags/{flag['id']}/decision", headers=svc.h("pharmacist"),  # type: ignore[attr-defined]
-                         json={"decision": "accept", "version": 2})
+    ok = svc.client.post(
+        f"/v1/flags/{flag['id']}/decision",
+        headers=svc.h("pharmacist"),  # type: ignore[attr-defined]
+        json={"decision": "accept", "version": 2},
+    )
     assert ok.status_code == 200 and ok.json()["status"] == "accepted"
 
 
 def test_override_needs_a_reason_and_audit_log_is_append_only(svc: Svc) -> None:
     flag = _done_flag(svc)
-    r = svc.client.post(f"/v1/flags/{flag['id']}/decision", headers=svc.h("pharmacist"),  # type: ignore[attr-defined]
-                        json={"decision": "override", "reason": "  ", "version": 1})
+    r = svc.client.post(
+        f"/v1/flags/{flag['id']}/decision",
+        headers=svc.h("pharmacist"),  # type: ignore[attr-defined]
+        json={"decision": "override", "reason": "  ", "version": 1},
+    )
     assert r.status_code == 422 and r.json()["error"]["code"] == "reason_required"
-    r = svc.client.post(f"/v1/flags/{flag['id']}/decision", headers=svc.h("admin"),  # type: ignore[attr-defined]
-                        json={"decision": "override", "reason": "patient already stable on this dose", "version": 1})
+    r = svc.client.post(
+        f"/v1/flags/{flag['id']}/decision",
+        headers=svc.h("admin"),  # type: ignore[attr-defined]
+        json={"decision": "override", "reason": "patient already stable on this dose", "version": 1},
+    )
     assert r.status_code == 200
     for statement in ("UPDATE audit_log SET reason = 'edited'", "DELETE FROM audit_log"):
         with pytest.raises(Exception, match="append-only"), svc.db.session() as s:
@@ -229,8 +268,14 @@ def test_session_cookie_cannot_write_through_the_api(svc: Svc) -> None:
     c = svc.client  # type: ignore[attr-defined]
     page = c.get("/login")
     csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
-    assert c.post("/login", data={"username": "pharmacist", "password": "pharmacist-password-123",
-                                  "csrf": csrf}, follow_redirects=False).status_code == 303
+    assert (
+        c.post(
+            "/login",
+            data={"username": "pharmacist", "password": "pharmacist-password-123", "csrf": csrf},
+            follow_redirects=False,
+        ).status_code
+        == 303
+    )
     assert c.get("/v1/flags").status_code == 200  # a session may read
     r = c.post(f"/v1/flags/{flag['id']}/decision", json={"decision": "accept", "version": 1})
     assert r.status_code == 401  # but writes through /v1 need a token; the form has its CSRF token
@@ -243,8 +288,10 @@ def test_session_cookie_cannot_write_through_the_api(svc: Svc) -> None:
 def test_login_is_rate_limited(svc: Svc) -> None:
     c = svc.client  # type: ignore[attr-defined]
     csrf = c.get("/login").text.split('name="csrf" value="')[1].split('"')[0]
-    codes = [c.post("/login", data={"username": "pharmacist", "password": f"wrong-{i}", "csrf": csrf}).status_code
-             for i in range(svc.settings.login_failures_allowed + 1)]
+    codes = [
+        c.post("/login", data={"username": "pharmacist", "password": f"wrong-{i}", "csrf": csrf}).status_code
+        for i in range(svc.settings.login_failures_allowed + 1)
+    ]
     assert codes[:-1] == [401] * svc.settings.login_failures_allowed and codes[-1] == 429
     # even the right password waits out the window: guessing must not be able to tell
     right = c.post("/login", data={"username": "pharmacist", "password": "pharmacist-password-123", "csrf": csrf})
@@ -261,8 +308,9 @@ def test_curator_uploads_validates_and_activates_a_rule_set(svc: Svc, tmp_path: 
     rules = tmp_path / "rules"
     shutil.copytree(REPO / "rules", rules)
     c = svc.client  # type: ignore[attr-defined]
-    good = c.post("/v1/rulesets", headers=svc.h("curator"),
-                  files={"archive": ("rules.tar.gz", _ruleset_archive(rules))})
+    good = c.post(
+        "/v1/rulesets", headers=svc.h("curator"), files={"archive": ("rules.tar.gz", _ruleset_archive(rules))}
+    )
     assert good.status_code == 200, good.text
     assert good.json()["status"] == "valid" and good.json()["tests_passed"] > 100 and not good.json()["problems"]
     # a broken copy: an unknown phenotype is reported with its file and line, and cannot be activated
@@ -296,8 +344,11 @@ def test_rule_archive_cannot_write_outside_its_folder(svc: Svc, tmp_path: Path) 
             info = tarfile.TarInfo(name)
             info.size = 5
             t.addfile(info, io.BytesIO(b"x: 1\n"))
-    r = svc.client.post("/v1/rulesets", headers=svc.h("curator"),  # type: ignore[attr-defined]
-                        files={"archive": ("evil.tar.gz", buf.getvalue())})
+    r = svc.client.post(
+        "/v1/rulesets",
+        headers=svc.h("curator"),  # type: ignore[attr-defined]
+        files={"archive": ("evil.tar.gz", buf.getvalue())},
+    )
     assert r.status_code == 200, r.text
     # the stray files land, under their base names, inside the rule set's own folder (and fail validation)
     assert r.json()["status"] == "invalid"

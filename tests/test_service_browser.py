@@ -40,8 +40,14 @@ def browser() -> Iterator[Any]:
         pytest.skip("chromium/chromedriver not installed: apt-get install chromium chromium-driver")
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1280,1000", "--force-device-scale-factor=1"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1000",
+        "--force-device-scale-factor=1",
+    ):
         options.add_argument(arg)
     # An explicit Service path keeps Selenium Manager from trying to download a driver.
     driver = webdriver.Chrome(options=options, service=Service(executable_path=chromedriver))
@@ -56,8 +62,10 @@ def browser() -> Iterator[Any]:
 def service(tmp_path: Path, db_url: str | None) -> Iterator[tuple[PgxServer, dict[str, str]]]:
     """A running server with a pipeline user and a pharmacist (password and token); stopped afterwards."""
     data_dir = tmp_path / "data"
-    tokens = {"pipeline": add_user(data_dir, db_url, "lab-pipeline", "pipeline"),
-              "pharmacist": add_user(data_dir, db_url, PHARMACIST, "pharmacist", password=PASSWORD)}
+    tokens = {
+        "pipeline": add_user(data_dir, db_url, "lab-pipeline", "pipeline"),
+        "pharmacist": add_user(data_dir, db_url, PHARMACIST, "pharmacist", password=PASSWORD),
+    }
     server = PgxServer(data_dir, db_url)
     try:
         server.start()
@@ -105,14 +113,16 @@ def _wait_for_path(browser: Any, path: str, server: PgxServer) -> None:
     from selenium.common.exceptions import TimeoutException
 
     try:
-        _wait(browser).until(lambda b: _path(b) == path and b.execute_script(
-            "return document.readyState") == "complete")
+        _wait(browser).until(
+            lambda b: _path(b) == path and b.execute_script("return document.readyState") == "complete"
+        )
     except TimeoutException:
         raise AssertionError(f"expected {path}, browser is at {browser.current_url}{server.log_tail()}") from None
 
 
-def test_wrong_password_stays_on_login_page(browser: Any, service: tuple[PgxServer, dict[str, str]],
-                                            artifacts: Path) -> None:
+def test_wrong_password_stays_on_login_page(
+    browser: Any, service: tuple[PgxServer, dict[str, str]], artifacts: Path
+) -> None:
     from selenium.webdriver.common.by import By
 
     server, _ = service
@@ -129,8 +139,7 @@ def test_wrong_password_stays_on_login_page(browser: Any, service: tuple[PgxServ
     assert _path(browser) == "/login", server.log_tail()
 
 
-def test_pharmacist_overrides_a_flag(browser: Any, service: tuple[PgxServer, dict[str, str]],
-                                     artifacts: Path) -> None:
+def test_pharmacist_overrides_a_flag(browser: Any, service: tuple[PgxServer, dict[str, str]], artifacts: Path) -> None:
     from selenium.webdriver.common.by import By
 
     server, tokens = service

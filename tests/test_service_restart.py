@@ -46,8 +46,12 @@ def cohort_vcf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     spec = d / "cohort.spec.tsv"
     spec.write_text("\n".join(rows) + "\n")
     out = d / "cohort.vcf.gz"
-    proc = subprocess.run([sys.executable, "-m", "pgx", "simulate", "--spec", str(spec), "-o", str(out)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pgx", "simulate", "--spec", str(spec), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     return out
 
@@ -58,8 +62,9 @@ def _db(data_dir: Path, database_url: str | None) -> Any:
     return create_engine(database_url or f"sqlite:///{data_dir / 'pgx.sqlite3'}")
 
 
-def _submit_and_kill_mid_job(server: PgxServer, client: httpx.Client, vcf: Path, data_dir: Path,
-                             database_url: str | None) -> str:
+def _submit_and_kill_mid_job(
+    server: PgxServer, client: httpx.Client, vcf: Path, data_dir: Path, database_url: str | None
+) -> str:
     """Submit the cohort, SIGKILL the server as soon as the job runs, and check it really died mid-job."""
     from sqlalchemy import select
 
@@ -80,12 +85,14 @@ def _submit_and_kill_mid_job(server: PgxServer, client: httpx.Client, vcf: Path,
     finally:
         engine.dispose()
     assert (status, attempts) == ("running", 1), (
-        f"the kill did not land mid-job (job is {status} after {attempts} attempt(s)): make COHORT bigger")
+        f"the kill did not land mid-job (job is {status} after {attempts} attempt(s)): make COHORT bigger"
+    )
     return job_id
 
 
-def _crash_and_restart(data_dir: Path, db_url: str | None, vcf: Path, max_attempts: int
-                       ) -> tuple[PgxServer, str, dict[str, Any], list[str]]:
+def _crash_and_restart(
+    data_dir: Path, db_url: str | None, vcf: Path, max_attempts: int
+) -> tuple[PgxServer, str, dict[str, Any], list[str]]:
     """Start a server, kill it mid-job, restart it on the same state and wait for the job to end."""
     token = add_user(data_dir, db_url, "pipeline", "pipeline")
     server = PgxServer(data_dir, db_url, "--lease-seconds", "2", "--max-attempts", str(max_attempts))
@@ -120,10 +127,16 @@ def test_killed_job_is_rerun_once_after_restart(tmp_path: Path, db_url: str | No
     engine = _db(data_dir, db_url)
     try:
         with engine.connect() as c:
-            reports = c.execute(select(SampleReport.sample, func.count()).where(SampleReport.job_id == job_id)
-                                .group_by(SampleReport.sample)).all()
-            flags = c.execute(select(ReviewFlag.sample, ReviewFlag.drug, func.count())
-                              .where(ReviewFlag.job_id == job_id).group_by(ReviewFlag.sample, ReviewFlag.drug)).all()
+            reports = c.execute(
+                select(SampleReport.sample, func.count())
+                .where(SampleReport.job_id == job_id)
+                .group_by(SampleReport.sample)
+            ).all()
+            flags = c.execute(
+                select(ReviewFlag.sample, ReviewFlag.drug, func.count())
+                .where(ReviewFlag.job_id == job_id)
+                .group_by(ReviewFlag.sample, ReviewFlag.drug)
+            ).all()
     finally:
         engine.dispose()
     assert sorted(s for s, _ in reports) == samples

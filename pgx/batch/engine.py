@@ -30,12 +30,24 @@ Progress = Callable[[SliceRecord, int], None]  # (finished slice, samples in it)
 Todo = dict[int, list[int]]  # chunk -> its slices not yet written
 
 
-def run_batch(vcfs: list[Path], outdir: Path, *, samples_file: Path | None = None, meds_table: Path | None = None,
-              genes: list[str] | None = None, missing_to_ref: bool = False, report: bool = False,
-              workers: int = 1, engine: Engine = "local", scheduler: str | None = None,
-              chunk_size: int = DEFAULT_CHUNK, knowledge: str | None = None, rules: str | None = None,
-              on_plan: Callable[[BatchPlan, int], None] | None = None,
-              on_slice: Progress | None = None) -> BatchManifest:
+def run_batch(
+    vcfs: list[Path],
+    outdir: Path,
+    *,
+    samples_file: Path | None = None,
+    meds_table: Path | None = None,
+    genes: list[str] | None = None,
+    missing_to_ref: bool = False,
+    report: bool = False,
+    workers: int = 1,
+    engine: Engine = "local",
+    scheduler: str | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+    knowledge: str | None = None,
+    rules: str | None = None,
+    on_plan: Callable[[BatchPlan, int], None] | None = None,
+    on_slice: Progress | None = None,
+) -> BatchManifest:
     started = time.perf_counter()
     if workers < 1 or chunk_size < 1:
         raise UsageError("--workers and --chunk-size must be at least 1")
@@ -52,9 +64,13 @@ def run_batch(vcfs: list[Path], outdir: Path, *, samples_file: Path | None = Non
         from pgx.rules.loader import load_rules
 
         rules_version = load_rules(rules).version
-    options = BatchOptions(missing_to_ref=missing_to_ref, genes=genes or None, report=report,
-                           meds_table=describe(meds_table, "tsv") if meds_table else None,
-                           samples_file=describe(samples_file, "text") if samples_file else None)
+    options = BatchOptions(
+        missing_to_ref=missing_to_ref,
+        genes=genes or None,
+        report=report,
+        meds_table=describe(meds_table, "tsv") if meds_table else None,
+        samples_file=describe(samples_file, "text") if samples_file else None,
+    )
     plan = make_plan(kb, vcfs, options, samples_file, rules_version, chunk_size)
     meds = read_meds_table(meds_table, set(plan.samples)) if meds_table else {}
     plan, resumed = settle_plan(outdir, plan)
@@ -76,20 +92,40 @@ def run_batch(vcfs: list[Path], outdir: Path, *, samples_file: Path | None = Non
         if on_slice is not None:
             on_slice(record, len(record.samples))
     new = [r for key, r in records.items() if key[0] in todo and key[1] in todo[key[0]]]
-    return _finish(plan, records, outdir, {
-        "engine": engine, "workers": workers, "chunks": len(plan.chunks), "slices": len(records),
-        "slices_done_before": done_before, "resumed": resumed, "seconds": {
-            "wall": round(time.perf_counter() - started, 3),
-            "read_match": round(sum({r.chunk: r.seconds["read_match"] for r in new}.values()), 3),
-            "write": round(sum(r.seconds["write"] for r in new), 3)}})
+    return _finish(
+        plan,
+        records,
+        outdir,
+        {
+            "engine": engine,
+            "workers": workers,
+            "chunks": len(plan.chunks),
+            "slices": len(records),
+            "slices_done_before": done_before,
+            "resumed": resumed,
+            "seconds": {
+                "wall": round(time.perf_counter() - started, 3),
+                "read_match": round(sum({r.chunk: r.seconds["read_match"] for r in new}.values()), 3),
+                "write": round(sum(r.seconds["write"] for r in new), 3),
+            },
+        },
+    )
 
 
 def _meds_for(plan: BatchPlan, meds: dict[str, list[str]], k: int) -> dict[str, list[str]]:
     return {plan.samples[i]: meds[plan.samples[i]] for i in plan.chunk(k) if plan.samples[i] in meds}
 
 
-def _run_local(plan: BatchPlan, todo: Todo, outdir: Path, knowledge: str | None, rules: str | None,
-               meds: dict[str, list[str]], workers: int, scheduler: str | None) -> Iterator[SliceRecord]:
+def _run_local(
+    plan: BatchPlan,
+    todo: Todo,
+    outdir: Path,
+    knowledge: str | None,
+    rules: str | None,
+    meds: dict[str, list[str]],
+    workers: int,
+    scheduler: str | None,
+) -> Iterator[SliceRecord]:
     if not todo:
         return
     chunks = list(todo)
@@ -111,16 +147,26 @@ def _run_local(plan: BatchPlan, todo: Todo, outdir: Path, knowledge: str | None,
         writes: set[Future[Any]] = set()
         for k, slices in todo.items():
             parts = [read[f].chunks.pop(k) for f in range(n_files)]
-            writes.update(pool.submit(write_slice, jobs[k], k, s, parts, str(outdir), knowledge, rules,
-                                      _meds_for(plan, meds, k)) for s in slices)
+            writes.update(
+                pool.submit(write_slice, jobs[k], k, s, parts, str(outdir), knowledge, rules, _meds_for(plan, meds, k))
+                for s in slices
+            )
         while writes:
             done, writes = wait(writes, return_when=FIRST_COMPLETED)
             for fut in done:
                 yield fut.result()
 
 
-def _run_dask(plan: BatchPlan, todo: Todo, outdir: Path, knowledge: str | None, rules: str | None,
-              meds: dict[str, list[str]], workers: int, scheduler: str | None) -> Iterator[SliceRecord]:
+def _run_dask(
+    plan: BatchPlan,
+    todo: Todo,
+    outdir: Path,
+    knowledge: str | None,
+    rules: str | None,
+    meds: dict[str, list[str]],
+    workers: int,
+    scheduler: str | None,
+) -> Iterator[SliceRecord]:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -135,20 +181,25 @@ def _run_dask(plan: BatchPlan, todo: Todo, outdir: Path, knowledge: str | None, 
         try:
             client = Client(scheduler, timeout="30s")
         except OSError as exc:  # TimeoutError included
-            raise UsageError(f"cannot reach Dask scheduler {scheduler}: {exc}",
-                             hint="check the address, or leave out --scheduler for a local cluster") from None
+            raise UsageError(
+                f"cannot reach Dask scheduler {scheduler}: {exc}",
+                hint="check the address, or leave out --scheduler for a local cluster",
+            ) from None
     try:
         chunks = list(todo)
         shared_plan = client.scatter(plan, broadcast=True)
-        reads = [client.submit(read_input, shared_plan, f, chunks, knowledge, pure=False)
-                 for f in range(len(plan.inputs))]
+        reads = [
+            client.submit(read_input, shared_plan, f, chunks, knowledge, pure=False) for f in range(len(plan.inputs))
+        ]
         futures = []
         for k, slices in todo.items():
             job = client.scatter(chunk_job(plan, k))
             parts = [client.submit(pick, r, k, pure=False) for r in reads]
             chunk_meds = _meds_for(plan, meds, k)
-            futures += [client.submit(write_slice, job, k, s, parts, str(outdir), knowledge, rules, chunk_meds,
-                                      pure=False) for s in slices]
+            futures += [
+                client.submit(write_slice, job, k, s, parts, str(outdir), knowledge, rules, chunk_meds, pure=False)
+                for s in slices
+            ]
         for fut in as_completed(futures):
             yield fut.result()
     finally:
@@ -157,15 +208,18 @@ def _run_dask(plan: BatchPlan, todo: Todo, outdir: Path, knowledge: str | None, 
             cluster.close()
 
 
-def _finish(plan: BatchPlan, records: dict[tuple[int, int], SliceRecord], outdir: Path,
-            run: dict[str, object]) -> BatchManifest:
+def _finish(
+    plan: BatchPlan, records: dict[tuple[int, int], SliceRecord], outdir: Path, run: dict[str, object]
+) -> BatchManifest:
     """Combined tables and the manifest, from the slice records (of this run and earlier ones)."""
     ordered = [records[key] for key in sorted(records)]
     inputs = ordered[0].inputs
     for r in ordered[1:]:
         if r.inputs != inputs:  # the same files read twice cannot differ unless they changed mid-batch
-            raise UsageError(f"chunk {r.chunk} read the inputs differently from chunk 0; were they modified?",
-                             hint="remove the output folder and run again")
+            raise UsageError(
+                f"chunk {r.chunk} read the inputs differently from chunk 0; were they modified?",
+                hint="remove the output folder and run again",
+            )
     written = outputs.combine(outdir, plan, inputs)
     statuses = [s for r in ordered for s in r.samples]
     failed = sum(s.status == "failed" for s in statuses)
@@ -176,9 +230,13 @@ def _finish(plan: BatchPlan, records: dict[tuple[int, int], SliceRecord], outdir
         inputs=inputs,
         options=plan.options,
         outputs={**written, "manifest": "manifest.json"},
-        counts={"samples": len(statuses), "ok": len(statuses) - failed, "failed": failed,
-                "gene_calls": sum(s.genes_called for s in statuses),
-                "gene_not_called": sum(s.genes_not_called for s in statuses)},
+        counts={
+            "samples": len(statuses),
+            "ok": len(statuses) - failed,
+            "failed": failed,
+            "gene_calls": sum(s.genes_called for s in statuses),
+            "gene_not_called": sum(s.genes_not_called for s in statuses),
+        },
         samples=statuses,
         run=run,
     )

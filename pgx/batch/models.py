@@ -78,8 +78,9 @@ class SliceRecord(_Model):
     slice: int
     samples: list[SampleStatus]
     inputs: list[InputFile] = Field(description="Inputs as read (build evidence), with the genes taken from each")
-    seconds: dict[str, float] = Field(description="read+match time of the chunk and write time of the slice "
-                                      "(not part of results)")
+    seconds: dict[str, float] = Field(
+        description="read+match time of the chunk and write time of the slice (not part of results)"
+    )
 
 
 class BatchManifest(_Model):

@@ -33,8 +33,9 @@ ROW_GROUP = 65_536  # fixed, so the combined Parquet file does not depend on how
 _HOLE = "\x00"
 
 
-def call_report(plan: BatchPlan, kb: KnowledgeBase, inputs: list[InputFile], sample: str,
-                calls: list[GeneCall]) -> CallReport:
+def call_report(
+    plan: BatchPlan, kb: KnowledgeBase, inputs: list[InputFile], sample: str, calls: list[GeneCall]
+) -> CallReport:
     """The per-sample CallReport, as a model (the writer builds the same bytes from pieces)."""
     return CallReport(
         pgx_version=plan.pgx_version,
@@ -47,8 +48,9 @@ def call_report(plan: BatchPlan, kb: KnowledgeBase, inputs: list[InputFile], sam
 
 
 class ChunkWriter:
-    def __init__(self, plan: BatchPlan, out: Path, kb: KnowledgeBase, inputs: list[InputFile],
-                 rules: str | None) -> None:
+    def __init__(
+        self, plan: BatchPlan, out: Path, kb: KnowledgeBase, inputs: list[InputFile], rules: str | None
+    ) -> None:
         self.plan, self.out, self.kb, self.inputs = plan, out, kb, inputs
         template = call_report(plan, kb, inputs, _HOLE, []).model_dump_json()
         hole = pydantic_core.to_json(_HOLE).decode()
@@ -56,7 +58,7 @@ class ChunkWriter:
         opening = ',"genes":['
         if not tail.startswith(opening + "]"):
             raise RuntimeError(f"unexpected CallReport layout after the sample name: {tail[:40]!r}")
-        self.tail = (opening, tail[len(opening):])
+        self.tail = (opening, tail[len(opening) :])
         self.pieces: dict[int, tuple[GeneCall, str, int]] = {}  # id(call) -> (call, JSON, row id)
         self.distinct_rows: list[list[str]] = []  # TSV cells after the sample, per distinct call
         self.row_samples: list[str] = []
@@ -87,8 +89,14 @@ class ChunkWriter:
             self.row_ids.append(p[2])
         report = self._report(stem, sample, calls, meds) if self.plan.options.report else None
         called = sum(c.status == "called" for c in calls)
-        return SampleStatus(sample=sample, status="ok", file=rel, report=report, genes_called=called,
-                            genes_not_called=len(calls) - called)
+        return SampleStatus(
+            sample=sample,
+            status="ok",
+            file=rel,
+            report=report,
+            genes_called=called,
+            genes_not_called=len(calls) - called,
+        )
 
     def _report(self, stem: str, sample: str, calls: list[GeneCall], meds: list[str]) -> str:
         from pgx.report.drugs import report_from_calls
@@ -96,8 +104,9 @@ class ChunkWriter:
         from pgx.rules.loader import load_rules
 
         one = call_report(self.plan, self.kb, self.inputs, sample, calls)
-        report = report_from_calls(one, medications=meds, knowledge=self.kb, rules=load_rules(self.rules),
-                                   memo=self.report_memo)
+        report = report_from_calls(
+            one, medications=meds, knowledge=self.kb, rules=load_rules(self.rules), memo=self.report_memo
+        )
         rel = f"{REPORTS_DIR}/{stem}"
         atomic_write_text(self.out / f"{rel}.json", report.model_dump_json(indent=2) + "\n", fsync=False)
         atomic_write_text(self.out / f"{rel}.html", render_html(report), fsync=False)
@@ -125,9 +134,13 @@ def combine(out: Path, plan: BatchPlan, inputs: list[InputFile]) -> dict[str, st
     """calls.tsv and calls.parquet from the slice parts, in sample order, each written atomically."""
     parts = out / PARTS_DIR
     names = [f"{k:06d}-{s:04d}" for k in range(len(plan.chunks)) for s in range(len(plan.slices(k)))]
-    head = provenance_line(pgx=plan.pgx_version, knowledge=plan.knowledge_version,
-                           input=", ".join(i.name for i in inputs), sha256=", ".join(i.sha256 for i in inputs),
-                           schema=CallReport.model_fields["schema_version"].default)
+    head = provenance_line(
+        pgx=plan.pgx_version,
+        knowledge=plan.knowledge_version,
+        input=", ".join(i.name for i in inputs),
+        sha256=", ".join(i.sha256 for i in inputs),
+        schema=CallReport.model_fields["schema_version"].default,
+    )
 
     def write_tsv(tmp: str) -> None:
         with open(tmp, "w", encoding="utf-8") as fh:
@@ -137,9 +150,14 @@ def combine(out: Path, plan: BatchPlan, inputs: list[InputFile]) -> dict[str, st
                     shutil.copyfileobj(part, fh)
 
     atomic_write_bytes_from(out / CALLS_TSV, write_tsv)
-    schema = pa.schema([(c, pa.string()) for c in COLUMNS],
-                       metadata={"pgx": plan.pgx_version, "knowledge": plan.knowledge_version,
-                                 "inputs": ", ".join(f"{i.name} sha256:{i.sha256}" for i in inputs)})
+    schema = pa.schema(
+        [(c, pa.string()) for c in COLUMNS],
+        metadata={
+            "pgx": plan.pgx_version,
+            "knowledge": plan.knowledge_version,
+            "inputs": ", ".join(f"{i.name} sha256:{i.sha256}" for i in inputs),
+        },
+    )
 
     def write_parquet(tmp: str) -> None:
         with pq.ParquetWriter(tmp, schema) as writer:
@@ -157,5 +175,9 @@ def combine(out: Path, plan: BatchPlan, inputs: list[InputFile]) -> dict[str, st
                 writer.write_table(pa.concat_tables(pending))
 
     atomic_write_bytes_from(out / CALLS_PARQUET, write_parquet)
-    return {"calls_tsv": CALLS_TSV, "calls_parquet": CALLS_PARQUET, "samples": f"{SAMPLES_DIR}/",
-            **({"reports": f"{REPORTS_DIR}/"} if plan.options.report else {})}
+    return {
+        "calls_tsv": CALLS_TSV,
+        "calls_parquet": CALLS_PARQUET,
+        "samples": f"{SAMPLES_DIR}/",
+        **({"reports": f"{REPORTS_DIR}/"} if plan.options.report else {}),
+    }

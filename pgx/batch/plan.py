@@ -38,8 +38,16 @@ def inspect_inputs(vcfs: list[Path]) -> tuple[list[BatchInput], list[list[str]]]
         if digest in seen:
             raise UsageError(f"{vcf}: same content as {seen[digest]}; give each input once")
         seen[digest] = str(vcf)
-        inputs.append(BatchInput(path=str(vcf), name=Path(vcf).name, sha256=digest, format=kind.value,
-                                 indexed=indexed, samples_in_file=len(header.samples)))
+        inputs.append(
+            BatchInput(
+                path=str(vcf),
+                name=Path(vcf).name,
+                sha256=digest,
+                format=kind.value,
+                indexed=indexed,
+                samples_in_file=len(header.samples),
+            )
+        )
         sample_lists.append(header.samples)
     return inputs, sample_lists
 
@@ -91,8 +99,14 @@ def chunk_starts(n: int, chunk_size: int) -> list[int]:
     return list(range(0, n, size)) or [0]
 
 
-def make_plan(kb: KnowledgeBase, vcfs: list[Path], options: BatchOptions, samples_file: Path | None,
-              rules_version: str | None, chunk_size: int) -> BatchPlan:
+def make_plan(
+    kb: KnowledgeBase,
+    vcfs: list[Path],
+    options: BatchOptions,
+    samples_file: Path | None,
+    rules_version: str | None,
+    chunk_size: int,
+) -> BatchPlan:
     inputs, sample_lists = inspect_inputs(vcfs)
     union = list(dict.fromkeys(s for names in sample_lists for s in names))
     if not union:
@@ -123,17 +137,24 @@ def settle_plan(outdir: Path, plan: BatchPlan) -> tuple[BatchPlan, bool]:
             saved = BatchPlan.model_validate_json(saved_file.read_text(encoding="utf-8"))
         except ValueError:
             raise BatchError(saved_file, "unreadable batch plan; remove the output folder and start again") from None
-        differs = [k for k in ("pgx_version", "knowledge_version", "rules_version", "inputs", "options", "samples")
-                   if getattr(saved, k) != getattr(plan, k)]
+        differs = [
+            k
+            for k in ("pgx_version", "knowledge_version", "rules_version", "inputs", "options", "samples")
+            if getattr(saved, k) != getattr(plan, k)
+        ]
         for stale in outdir.rglob(".*.part"):  # temporary files of a killed run: never results
             stale.unlink(missing_ok=True)
         if differs:
-            raise BatchError(outdir, f"holds a batch with different {', '.join(differs)}",
-                             hint="give a new --output folder, or remove this one to start again")
+            raise BatchError(
+                outdir,
+                f"holds a batch with different {', '.join(differs)}",
+                hint="give a new --output folder, or remove this one to start again",
+            )
         return saved, True
     if outdir.exists() and any(p.name != STATE for p in outdir.iterdir()):
-        raise BatchError(outdir, "output folder is not empty and holds no pgx batch",
-                         hint="give a new or empty --output folder")
+        raise BatchError(
+            outdir, "output folder is not empty and holds no pgx batch", hint="give a new or empty --output folder"
+        )
     (outdir / STATE / "chunks").mkdir(parents=True, exist_ok=True)
     atomic_write_text(saved_file, plan.model_dump_json(indent=2) + "\n")
     return plan, False

@@ -55,8 +55,9 @@ def chunk_job(plan: BatchPlan, k: int) -> BatchPlan:
     """The plan cut down to chunk ``k``'s samples: what its write tasks are shipped (a
     biobank-sized plan is megabytes, and there are many slices)."""
     r = plan.chunk(k)
-    return plan.model_copy(update={"samples": plan.samples[r.start:r.stop], "files": plan.files[r.start:r.stop],
-                                   "chunks": [0]})
+    return plan.model_copy(
+        update={"samples": plan.samples[r.start : r.stop], "files": plan.files[r.start : r.stop], "chunks": [0]}
+    )
 
 
 @dataclass
@@ -99,8 +100,15 @@ def read_input(plan: BatchPlan, f: int, chunks: list[int], knowledge: str | None
             if exc.sample in wanted:
                 wanted.remove(exc.sample)
     row = {s: i for i, s in enumerate(data.samples)} if wanted else {}
-    described = InputFile(name=inp.name, sha256=inp.sha256, format=inp.format, samples_in_file=inp.samples_in_file,
-                          build="GRCh38", build_evidence=data.evidence.describe(), indexed=data.indexed)
+    described = InputFile(
+        name=inp.name,
+        sha256=inp.sha256,
+        format=inp.format,
+        samples_in_file=inp.samples_in_file,
+        build="GRCh38",
+        build_evidence=data.evidence.describe(),
+        indexed=data.indexed,
+    )
     caller = GeneCaller(kb)
     evidence: dict[str, tuple[int, int]] = {}
     out: dict[int, FileChunk] = {}
@@ -109,8 +117,11 @@ def read_input(plan: BatchPlan, f: int, chunks: list[int], knowledge: str | None
         t0 = time.perf_counter()
         member_set = set(members[k])
         names = [s for s in members[k] if s in row]
-        assembler = GenotypeAssembler(data.subset(np.array([row[s] for s in names], dtype=np.int64)), targets,
-                                      missing_to_ref=plan.options.missing_to_ref)
+        assembler = GenotypeAssembler(
+            data.subset(np.array([row[s] for s in names], dtype=np.int64)),
+            targets,
+            missing_to_ref=plan.options.missing_to_ref,
+        )
         genes: dict[str, GeneCalls] = {}
         for gene in _genes(kb, plan):
             if gene.gene not in evidence:
@@ -118,9 +129,15 @@ def read_input(plan: BatchPlan, f: int, chunks: list[int], knowledge: str | None
             ev = evidence[gene.gene]
             if ev[0] or (ev[1] and plan.options.missing_to_ref):
                 genes[gene.gene] = caller(assembler, gene)
-        out[k] = FileChunk(file=f, input=described, samples=names, genes=genes, evidence=evidence,
-                           failed={s: r for s, r in failed.items() if s in member_set},
-                           seconds=time.perf_counter() - t0 + read_seconds / len(chunks))
+        out[k] = FileChunk(
+            file=f,
+            input=described,
+            samples=names,
+            genes=genes,
+            evidence=evidence,
+            failed={s: r for s, r in failed.items() if s in member_set},
+            seconds=time.perf_counter() - t0 + read_seconds / len(chunks),
+        )
     return FileCalls(file=f, chunks=out)
 
 
@@ -149,8 +166,11 @@ def assign_genes(kb: KnowledgeBase, plan: BatchPlan, parts: list[FileChunk]) -> 
         pick = with_records or spanning
         if len(pick) > 1:
             names = " and ".join(plan.inputs[f].name for f in pick[:2])
-            raise BatchError(plan.inputs[pick[0]].path, f"{gene.gene} is in both {names}",
-                             hint="pgx batch joins files holding different genes or chromosomes of the same samples")
+            raise BatchError(
+                plan.inputs[pick[0]].path,
+                f"{gene.gene} is in both {names}",
+                hint="pgx batch joins files holding different genes or chromosomes of the same samples",
+            )
         owners[gene.gene] = pick[0] if pick else None
     return owners
 
@@ -159,20 +179,39 @@ def assign_genes(kb: KnowledgeBase, plan: BatchPlan, parts: list[FileChunk]) -> 
 def no_data_call(kb: KnowledgeBase, gene: str, missing_to_ref: bool) -> GeneCall:
     """What a sample's call is for a gene none of the inputs holds: exactly what calling it from
     a file without records there gives."""
-    empty = VcfData(path="", kind=FileKind.VCF, header=Header(fileformat="VCFv4.2", samples=["-"]), samples=["-"],
-                    records={}, evidence=BuildEvidence(), indexed=False)
+    empty = VcfData(
+        path="",
+        kind=FileKind.VCF,
+        header=Header(fileformat="VCFv4.2", samples=["-"]),
+        samples=["-"],
+        records={},
+        evidence=BuildEvidence(),
+        indexed=False,
+    )
     assembler = GenotypeAssembler(empty, targets_for(kb), missing_to_ref=missing_to_ref)
     return GeneCaller(kb)(assembler, kb.gene(gene)).calls[0]
 
 
 def not_in_input_call(kb: KnowledgeBase, gene: str, source: str) -> GeneCall:
-    return GeneCall(gene=gene, status="not_called", reason_code="not_in_input",
-                    reason=f"sample is not in {source}, the input holding {gene}",
-                    positions_total=len(kb.gene(gene).positions))
+    return GeneCall(
+        gene=gene,
+        status="not_called",
+        reason_code="not_in_input",
+        reason=f"sample is not in {source}, the input holding {gene}",
+        positions_total=len(kb.gene(gene).positions),
+    )
 
 
-def write_slice(job: BatchPlan, k: int, s: int, parts: list[FileChunk], outdir: str, knowledge: str | None,
-                rules: str | None, meds: dict[str, list[str]]) -> SliceRecord:
+def write_slice(
+    job: BatchPlan,
+    k: int,
+    s: int,
+    parts: list[FileChunk],
+    outdir: str,
+    knowledge: str | None,
+    rules: str | None,
+    meds: dict[str, list[str]],
+) -> SliceRecord:
     """Every result file of slice ``s`` of chunk ``k``, synced, then its record.
 
     Redone after a crash, it rewrites the same bytes: nothing in a result depends on timing.
@@ -208,11 +247,15 @@ def write_slice(job: BatchPlan, k: int, s: int, parts: list[FileChunk], outdir: 
         statuses.append(writer.sample(i, calls, meds.get(sample, [])))
     writer.finish(f"{k:06d}-{s:04d}")
     os.sync()  # the slice's files reach the disk before the record that vouches for them
-    record = SliceRecord(chunk=k, slice=s, samples=statuses, inputs=inputs,
-                         seconds={"read_match": round(sum(p.seconds for p in parts), 3),
-                                  "write": round(time.perf_counter() - started, 3)})
+    record = SliceRecord(
+        chunk=k,
+        slice=s,
+        samples=statuses,
+        inputs=inputs,
+        seconds={
+            "read_match": round(sum(p.seconds for p in parts), 3),
+            "write": round(time.perf_counter() - started, 3),
+        },
+    )
     atomic_write_text(record_path(out, k, s), record.model_dump_json() + "\n")
     return record
-
-
-

@@ -24,27 +24,43 @@ class EngineName(str, Enum):
 
 
 def batch(
-    vcfs: Annotated[list[Path], typer.Argument(help="VCF/BCF files of the same samples (one, or per gene/chromosome)",
-                                               show_default=False)],
+    vcfs: Annotated[
+        list[Path],
+        typer.Argument(help="VCF/BCF files of the same samples (one, or per gene/chromosome)", show_default=False),
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output folder (created; a rerun resumes it)")],
-    samples: Annotated[Path | None, typer.Option("--samples", help="File of sample names to call, one per line")]
-    = None,
+    samples: Annotated[
+        Path | None, typer.Option("--samples", help="File of sample names to call, one per line")
+    ] = None,
     workers: Annotated[int, typer.Option("--workers", "-w", help="Worker processes [default: all CPUs]")] = 0,
-    engine: Annotated[EngineName, typer.Option("--engine", help="local processes or a Dask cluster")]
-    = EngineName.local,
-    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786); "
-                                                  "default: a LocalCluster of --workers processes")] = None,
-    meds_table: Annotated[Path | None, typer.Option("--meds-table", help="TSV of sample<TAB>medications for "
-                                                    "the drug reports (comma-separated names)")] = None,
-    report: Annotated[bool, typer.Option("--report", help="Also write a drug report (JSON and HTML) per sample")]
-    = False,
+    engine: Annotated[
+        EngineName, typer.Option("--engine", help="local processes or a Dask cluster")
+    ] = EngineName.local,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Dask scheduler address (tcp://host:8786); default: a LocalCluster of --workers processes",
+        ),
+    ] = None,
+    meds_table: Annotated[
+        Path | None,
+        typer.Option("--meds-table", help="TSV of sample<TAB>medications for the drug reports (comma-separated names)"),
+    ] = None,
+    report: Annotated[
+        bool, typer.Option("--report", help="Also write a drug report (JSON and HTML) per sample")
+    ] = False,
     gene: Annotated[list[str] | None, typer.Option("--gene", "-g", help="Restrict to these genes")] = None,
-    missing_to_ref: Annotated[bool, typer.Option(
-        "--missing-to-ref",
-        help="Read positions absent from the file as reference (panel/imputed files only; recorded in the output)",
-    )] = False,
-    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Samples per chunk: the unit of memory, work "
-                                            "and resumption")] = 10_000,
+    missing_to_ref: Annotated[
+        bool,
+        typer.Option(
+            "--missing-to-ref",
+            help="Read positions absent from the file as reference (panel/imputed files only; recorded in the output)",
+        ),
+    ] = False,
+    chunk_size: Annotated[
+        int, typer.Option("--chunk-size", help="Samples per chunk: the unit of memory, work and resumption")
+    ] = 10_000,
     knowledge: Annotated[Path | None, typer.Option("--knowledge", help="Knowledge folder (default: bundled)")] = None,
     rules: Annotated[Path | None, typer.Option("--rules", help="Rules folder (default: bundled)")] = None,
 ) -> None:
@@ -59,16 +75,31 @@ def batch(
     n_workers = workers or default_workers()
     progress = _Progress(output)
     manifest = run_batch(
-        vcfs, output, samples_file=samples, meds_table=meds_table, genes=gene, missing_to_ref=missing_to_ref,
-        report=report, workers=n_workers, engine=engine.value, scheduler=scheduler, chunk_size=chunk_size,
-        knowledge=str(knowledge) if knowledge else None, rules=str(rules) if rules else None,
-        on_plan=progress.start, on_slice=progress.slice_done,
+        vcfs,
+        output,
+        samples_file=samples,
+        meds_table=meds_table,
+        genes=gene,
+        missing_to_ref=missing_to_ref,
+        report=report,
+        workers=n_workers,
+        engine=engine.value,
+        scheduler=scheduler,
+        chunk_size=chunk_size,
+        knowledge=str(knowledge) if knowledge else None,
+        rules=str(rules) if rules else None,
+        on_plan=progress.start,
+        on_slice=progress.slice_done,
     )
     progress.stop()
     c = manifest.counts
-    err.print(f"pgx batch: {c['samples']} samples ({c['ok']} ok, {c['failed']} failed), "
-              f"{c['gene_calls']} gene calls, {c['gene_not_called']} not called; {output}/manifest.json "
-              f"({time.perf_counter() - progress.t0:.1f} s)", markup=False, soft_wrap=True)
+    err.print(
+        f"pgx batch: {c['samples']} samples ({c['ok']} ok, {c['failed']} failed), "
+        f"{c['gene_calls']} gene calls, {c['gene_not_called']} not called; {output}/manifest.json "
+        f"({time.perf_counter() - progress.t0:.1f} s)",
+        markup=False,
+        soft_wrap=True,
+    )
     if c["failed"]:
         for s in [s for s in manifest.samples if s.status == "failed"][:5]:
             err.print(f"pgx batch: failed: {s.reason}", markup=False, soft_wrap=True)
@@ -89,13 +120,23 @@ class _Progress:
     def start(self, plan: BatchPlan, already: int) -> None:
         self.total, self.done = len(plan.samples), already
         if already:
-            err.print(f"pgx batch: resuming {self.output}: {already} of {self.total} samples already done",
-                      markup=False, soft_wrap=True)
+            err.print(
+                f"pgx batch: resuming {self.output}: {already} of {self.total} samples already done",
+                markup=False,
+                soft_wrap=True,
+            )
         if sys.stderr.isatty():
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
 
-            self.bar = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True)
+            self.bar = Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=err,
+                transient=True,
+            )
             self.bar.start()
             self.task = self.bar.add_task("samples", total=self.total, completed=already)
 
@@ -104,8 +145,11 @@ class _Progress:
         if self.bar is not None:
             self.bar.update(self.task, completed=self.done)
         else:
-            err.print(f"pgx batch: {self.done}/{self.total} samples written "
-                      f"({time.perf_counter() - self.t0:.1f} s)", markup=False, soft_wrap=True)
+            err.print(
+                f"pgx batch: {self.done}/{self.total} samples written ({time.perf_counter() - self.t0:.1f} s)",
+                markup=False,
+                soft_wrap=True,
+            )
 
     def stop(self) -> None:
         if self.bar is not None:

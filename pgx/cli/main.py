@@ -47,6 +47,7 @@ def _register() -> None:
     app.command("report")(report)
     app.command("batch")(batch)
 
+
 err = Console(stderr=True, highlight=False)
 
 

@@ -47,15 +47,18 @@ def _dataset(outcomes: Path, vcf: Path | None, calls: Path | None):  # type: ign
 
 
 def _summary(m: dict[str, Any]) -> str:
-    return (f"n {m['n']} ({m['responders']} responded, base rate {m['base_rate']:.3f}); ROC AUC {m['roc_auc']:.3f}; "
-            f"Brier {m['brier']:.4f} vs base-rate Brier {m['brier_base_rate']:.4f}")
+    return (
+        f"n {m['n']} ({m['responders']} responded, base rate {m['base_rate']:.3f}); ROC AUC {m['roc_auc']:.3f}; "
+        f"Brier {m['brier']:.4f} vs base-rate Brier {m['brier_base_rate']:.4f}"
+    )
 
 
 @ml_app.command("train")
 def train_cmd(
     outcomes: Annotated[Path, typer.Argument(help="Outcomes CSV: patient_id, drug, responded, ... (see README)")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the model, its card and diagram")],
-    vcf: Vcf = None, calls: Calls = None,
+    vcf: Vcf = None,
+    calls: Calls = None,
     name: Annotated[str, typer.Option("--name", help="Model name (file stem)")] = "therapy_ranker",
     folds: Annotated[int, typer.Option("--folds", help="Grouped cross-validation folds")] = 5,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (folds and model)")] = 0,
@@ -67,9 +70,15 @@ def train_cmd(
     if folds < 2:
         raise UsageError("--folds must be at least 2")
     _, _, data = _dataset(outcomes, vcf, calls)
-    card = train(data, output, name=name, seed=seed, folds=folds, trained_on_outcomes=True,
-                 data_description=f"{outcomes.name}: {len(data.y)} outcome rows, "
-                                  f"{len(set(data.groups.tolist()))} patients")
+    card = train(
+        data,
+        output,
+        name=name,
+        seed=seed,
+        folds=folds,
+        trained_on_outcomes=True,
+        data_description=f"{outcomes.name}: {len(data.y)} outcome rows, {len(set(data.groups.tolist()))} patients",
+    )
     cv = card.metrics["cross_validation"]
     atomic_write_text(output / f"{name}.metrics.json", dump_metrics(cv))
     out.print(f"cross-validation ({folds} folds grouped by patient): {_summary(cv)}", markup=False)
@@ -80,7 +89,8 @@ def train_cmd(
 def evaluate_cmd(
     model: Annotated[Path, typer.Argument(help="A .skops re-ranker (with its .card.yaml)")],
     outcomes: Annotated[Path, typer.Argument(help="Held-out outcomes CSV")],
-    vcf: Vcf = None, calls: Calls = None,
+    vcf: Vcf = None,
+    calls: Calls = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the metrics as JSON here")] = None,
     reliability: Annotated[Path | None, typer.Option("--reliability", help="Write a reliability diagram (PNG)")] = None,
 ) -> None:
@@ -133,8 +143,9 @@ def build_prior_cmd(
 
 @ml_app.command("card")
 def card_cmd(
-    model: Annotated[str, typer.Argument(help="A .skops file, or a bundled model: therapy_ranker, warfarin_dose")]
-    = "therapy_ranker",
+    model: Annotated[
+        str, typer.Argument(help="A .skops file, or a bundled model: therapy_ranker, warfarin_dose")
+    ] = "therapy_ranker",
 ) -> None:
     """Show a model's card: data, date, metrics, intended use and known limits."""
     from pgx.ml.artifact import bundled_model, read_card, render_card

@@ -35,16 +35,31 @@ def report(
     all_drugs: Annotated[bool, typer.Option("--all-drugs", help="Every drug with a guideline (the default)")] = False,
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format")] = ReportFormat.html,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Output file (default: stdout)")] = None,
-    missing_to_ref: Annotated[bool, typer.Option("--missing-to-ref", help="Absent positions read as reference "
-                                                 "(panel/imputed files only)")] = False,
+    missing_to_ref: Annotated[
+        bool, typer.Option("--missing-to-ref", help="Absent positions read as reference (panel/imputed files only)")
+    ] = False,
     knowledge: Annotated[Path | None, typer.Option("--knowledge", help="Knowledge folder (default: bundled)")] = None,
     rules: Annotated[Path | None, typer.Option("--rules", help="Rules folder (default: bundled)")] = None,
-    indication: Annotated[str | None, typer.Option("--indication", help="Rank this indication's drugs by predicted "
-                                                   "response, e.g. antiplatelet, statin, depression")] = None,
-    patient: Annotated[Path | None, typer.Option("--patient", help="Patient covariates YAML (age, height_cm, "
-                                                 "weight_kg, sex, race, medications) for the dose model")] = None,
-    model: Annotated[Path | None, typer.Option("--ranker-model", help="Re-ranker trained with `pgx ml train` "
-                                               "(default: the bundled evidence-based prior)")] = None,
+    indication: Annotated[
+        str | None,
+        typer.Option(
+            "--indication",
+            help="Rank this indication's drugs by predicted response, e.g. antiplatelet, statin, depression",
+        ),
+    ] = None,
+    patient: Annotated[
+        Path | None,
+        typer.Option(
+            "--patient",
+            help="Patient covariates YAML (age, height_cm, weight_kg, sex, race, medications) for the dose model",
+        ),
+    ] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            "--ranker-model", help="Re-ranker trained with `pgx ml train` (default: the bundled evidence-based prior)"
+        ),
+    ] = None,
 ) -> None:
     """Flag every guideline drug for a patient: avoid, change the dose, or use as usual, and why."""
     from pgx.cli.main import _emit
@@ -61,11 +76,19 @@ def report(
         from pgx.ml.ranker import load_ranker
 
         ranker = load_ranker(str(model))
-    report_model = report_vcf(vcf, samples=sample, outside_calls=outside_calls, medications=_split(meds),
-                              drugs=wanted or None, missing_to_ref=missing_to_ref,
-                              knowledge=load_knowledge(str(knowledge) if knowledge else None),
-                              rules=load_rules(str(rules) if rules else None), indication=indication,
-                              patient=patient, ranker=ranker)
+    report_model = report_vcf(
+        vcf,
+        samples=sample,
+        outside_calls=outside_calls,
+        medications=_split(meds),
+        drugs=wanted or None,
+        missing_to_ref=missing_to_ref,
+        knowledge=load_knowledge(str(knowledge) if knowledge else None),
+        rules=load_rules(str(rules) if rules else None),
+        indication=indication,
+        patient=patient,
+        ranker=ranker,
+    )
     if fmt is ReportFormat.html:
         text = render_html(report_model)
     elif fmt is ReportFormat.tsv:
@@ -132,8 +155,10 @@ def _phenotype_option(kb, item: str) -> tuple[str, str | float]:  # type: ignore
         raise UsageError(f"--phenotype {item!r}: expected an allele status for {gene.gene}: {choices} (or negative)")
     known = {p.lower(): p for p in gene_phenotypes(gene)}
     if value.lower() not in known:
-        raise UsageError(f"--phenotype {item!r}: {gene.gene} has no phenotype {value!r}",
-                         hint="one of: " + ", ".join(sorted(known.values())))
+        raise UsageError(
+            f"--phenotype {item!r}: {gene.gene} has no phenotype {value!r}",
+            hint="one of: " + ", ".join(sorted(known.values())),
+        )
     return gene.gene, known[value.lower()]
 
 
@@ -162,7 +187,10 @@ def affected(vcf: Vcf = None, sample: Sample = None, phenotype: Phen = None, med
 @graph_app.command("alternatives")
 def alternatives(
     drug: Annotated[str, typer.Argument(help="Drug to replace")],
-    vcf: Vcf = None, sample: Sample = None, phenotype: Phen = None, meds: Meds = None,
+    vcf: Vcf = None,
+    sample: Sample = None,
+    phenotype: Phen = None,
+    meds: Meds = None,
 ) -> None:
     """Drugs of the same class or indication that do not depend on a gene this patient has atypical."""
     from pgx.graph import alternatives as alts
@@ -177,7 +205,10 @@ def alternatives(
 @graph_app.command("path")
 def path(
     drug: Annotated[str, typer.Argument(help="Drug whose flag to explain")],
-    vcf: Vcf = None, sample: Sample = None, phenotype: Phen = None, meds: Meds = None,
+    vcf: Vcf = None,
+    sample: Sample = None,
+    phenotype: Phen = None,
+    meds: Meds = None,
 ) -> None:
     """The evidence path of each rule that fires: genotype -> phenotype -> pathway -> drug -> rule."""
     from pgx.graph import evidence_path, graph_for
@@ -202,8 +233,9 @@ def path(
         for sc in src.scenarios:
             for r in sc.rules:
                 rule = rules.get(r.rule_id)
-                steps = ([s.text for s in evidence_path(g, patient, drug.lower(), rule)] if rule
-                         else [r.rule_id, *r.details])
+                steps = (
+                    [s.text for s in evidence_path(g, patient, drug.lower(), rule)] if rule else [r.rule_id, *r.details]
+                )
                 out.print(" -> ".join(steps), markup=False)
 
 

@@ -98,8 +98,9 @@ def coverage_cmd(
     source: Annotated[Path, typer.Option("--source", help="Shared data folder holding pypgx/ and panno/")],
     path: Annotated[Path | None, typer.Argument(help="Rules folder (default: bundled)")] = None,
     knowledge: Annotated[Path | None, typer.Option("--knowledge", help="Knowledge folder (default: bundled)")] = None,
-    show: Annotated[bool, typer.Option("--list/--no-list",
-                                       help="List every row not decided by exactly one rule")] = True,
+    show: Annotated[
+        bool, typer.Option("--list/--no-list", help="List every row not decided by exactly one rule")
+    ] = True,
 ) -> None:
     """How many CPIC/DPWG guideline rows the rule base decides with exactly one rule."""
     from pgx.rules.coverage import coverage
@@ -110,14 +111,19 @@ def coverage_cmd(
     rep = coverage(_knowledge(knowledge), load_rules(str(root)), source)
     if show:
         for rc in rep.problems():
-            out.print(f"{rc.row.table} {rc.row.row_id} ({rc.row.source} {rc.row.drug}): {rc.status}: {rc.reason}"
-                      + (f" [{', '.join(rc.rule_ids)}]" if rc.rule_ids else ""), markup=False)
+            out.print(
+                f"{rc.row.table} {rc.row.row_id} ({rc.row.source} {rc.row.drug}): {rc.status}: {rc.reason}"
+                + (f" [{', '.join(rc.rule_ids)}]" if rc.rule_ids else ""),
+                markup=False,
+            )
     for src in SOURCES:
         c = rep.counts(src)
         total = sum(c.values())
         others = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(c.items()) if k != "one_rule")
-        out.print(f"{src}: {c['one_rule']}/{total} rows map to exactly one rule" + (f" ({others})" if others else ""),
-                  markup=False)
+        out.print(
+            f"{src}: {c['one_rule']}/{total} rows map to exactly one rule" + (f" ({others})" if others else ""),
+            markup=False,
+        )
 
 
 @rules_app.command("diff")
@@ -161,5 +167,3 @@ def list_drugs() -> None:
         sources = sorted({r.source for r in rb.rules_for(drug)})
         out.print(f"{drug}\t{', '.join(sources)}\t{len(rb.rules_for(drug))} rules", markup=False)
     err.print(f"rules {rb.version}: {len(rb.drugs)} drugs", markup=False)
-
-

@@ -15,9 +15,14 @@ service_app = typer.Typer(help="Users and the OpenAPI spec of the pgx service.",
 err = Console(stderr=True, highlight=False)
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="Uploads, rule sets, and the default SQLite database")]
-DbUrl = Annotated[str | None, typer.Option("--database-url", envvar="PGX_DATABASE_URL",
-                                           help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db "
-                                                "(default: SQLite in --data-dir)")]
+DbUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="PGX_DATABASE_URL",
+        help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db (default: SQLite in --data-dir)",
+    ),
+]
 
 
 def _settings(data_dir: Path, database_url: str | None, **kw: object):  # type: ignore[no-untyped-def]
@@ -40,11 +45,18 @@ def serve(
     port: Annotated[int, typer.Option(help="Port")] = 8000,
     workers: Annotated[int, typer.Option(help="Job worker processes")] = 1,
     max_upload_mb: Annotated[int, typer.Option(help="Largest upload accepted, in MiB")] = 512,
-    secure_cookies: Annotated[bool | None, typer.Option(
-        "--secure-cookies/--insecure-cookies",
-        help="Session cookie only over HTTPS (default: on unless listening on loopback)")] = None,
-    lease_seconds: Annotated[float, typer.Option(
-        help="A running job whose worker has been silent this long is re-queued (or failed after --max-attempts)")
+    secure_cookies: Annotated[
+        bool | None,
+        typer.Option(
+            "--secure-cookies/--insecure-cookies",
+            help="Session cookie only over HTTPS (default: on unless listening on loopback)",
+        ),
+    ] = None,
+    lease_seconds: Annotated[
+        float,
+        typer.Option(
+            help="A running job whose worker has been silent this long is re-queued (or failed after --max-attempts)"
+        ),
     ] = 30.0,
     max_attempts: Annotated[int, typer.Option(help="Interrupted runs before a job is marked failed")] = 2,
 ) -> None:
@@ -54,8 +66,15 @@ def serve(
     from pgx.service.api import create_app
 
     secure = secure_cookies if secure_cookies is not None else not _loopback(host)
-    settings = _settings(data_dir, database_url, workers=workers, max_upload_bytes=max_upload_mb * 1024 * 1024,
-                         secure_cookies=secure, lease_seconds=lease_seconds, max_attempts=max_attempts)
+    settings = _settings(
+        data_dir,
+        database_url,
+        workers=workers,
+        max_upload_bytes=max_upload_mb * 1024 * 1024,
+        secure_cookies=secure,
+        lease_seconds=lease_seconds,
+        max_attempts=max_attempts,
+    )
     err.print(f"pgx service on http://{host}:{port} (data in {data_dir}; API docs at /docs)", markup=False)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
 
@@ -85,8 +104,9 @@ def add_user(
 
 
 @service_app.command("openapi")
-def openapi(out: Annotated[Path | None, typer.Option("-o", "--output", help="Write here (default: stdout)")] = None
-            ) -> None:
+def openapi(
+    out: Annotated[Path | None, typer.Option("-o", "--output", help="Write here (default: stdout)")] = None,
+) -> None:
     """The service's OpenAPI spec (committed as schemas/openapi.json)."""
     import tempfile
 

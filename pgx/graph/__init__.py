@@ -39,8 +39,9 @@ def phenotype_id(gene: str, phenotype: str) -> str:
 
 
 def build_graph(kb: KnowledgeBase, rb: RuleBase | None = None) -> nx.MultiDiGraph:
-    g = nx.MultiDiGraph(name="pgx drug-gene graph", knowledge_version=kb.version,
-                        rules_version=rb.version if rb else "")
+    g = nx.MultiDiGraph(
+        name="pgx drug-gene graph", knowledge_version=kb.version, rules_version=rb.version if rb else ""
+    )
     for gene in kb.genes.values():
         g.add_node(gene_id(gene.gene), kind="gene", label=gene.gene, chromosome=gene.chromosome)
         ph = gene.phenotyping
@@ -63,15 +64,27 @@ def build_graph(kb: KnowledgeBase, rb: RuleBase | None = None) -> nx.MultiDiGrap
         for p in d.pathways:
             if gene_id(p.gene) not in g:
                 g.add_node(gene_id(p.gene), kind="gene", label=p.gene, covered=False)
-            relation = ("metabolized_by" if p.role in METABOLISM_ROLES else
-                        "transported_by" if p.role == "transport" else "associated_with")
-            g.add_edge(drug_id(d.name), gene_id(p.gene), key=relation, relation=relation, role=p.role,
-                       source=p.source or "")
+            relation = (
+                "metabolized_by"
+                if p.role in METABOLISM_ROLES
+                else "transported_by"
+                if p.role == "transport"
+                else "associated_with"
+            )
+            g.add_edge(
+                drug_id(d.name), gene_id(p.gene), key=relation, relation=relation, role=p.role, source=p.source or ""
+            )
         curated = {p.gene for p in d.pathways}
         for link in d.guidelines:  # CPIC/PharmGKB-annotated pairs without a curated role (dextromethorphan/CYP2D6)
             if link.gene not in curated and gene_id(link.gene) in g:
-                g.add_edge(drug_id(d.name), gene_id(link.gene), key="annotated_with", relation="annotated_with",
-                           cpic_level=link.cpic_level or "", pharmgkb_level=link.pharmgkb_level or "")
+                g.add_edge(
+                    drug_id(d.name),
+                    gene_id(link.gene),
+                    key="annotated_with",
+                    relation="annotated_with",
+                    cpic_level=link.cpic_level or "",
+                    pharmgkb_level=link.pharmgkb_level or "",
+                )
     if kb.interactions is not None:
         for perp in kb.interactions.perpetrators:
             if drug_id(perp.drug) not in g:
@@ -79,8 +92,14 @@ def build_graph(kb: KnowledgeBase, rb: RuleBase | None = None) -> nx.MultiDiGrap
             if gene_id(perp.gene) not in g:  # a perpetrator's gene pgx does not call (CYP1A2)
                 g.add_node(gene_id(perp.gene), kind="gene", label=perp.gene, covered=False)
             relation = "inhibits" if perp.effect == "inhibitor" else "induces"
-            g.add_edge(drug_id(perp.drug), gene_id(perp.gene), key=relation, relation=relation, strength=perp.strength,
-                       source=perp.source)
+            g.add_edge(
+                drug_id(perp.drug),
+                gene_id(perp.gene),
+                key=relation,
+                relation=relation,
+                strength=perp.strength,
+                source=perp.source,
+            )
     if rb is not None:
         for drug in rb.drugs:
             if drug_id(drug) not in g:
@@ -89,8 +108,9 @@ def build_graph(kb: KnowledgeBase, rb: RuleBase | None = None) -> nx.MultiDiGrap
                 for alt in getattr(rule, "alternatives", []):
                     if drug_id(alt) not in g:
                         g.add_node(drug_id(alt), kind="drug", label=alt, atc="", rxnorm="")
-                    g.add_edge(drug_id(alt), drug_id(drug), key="alternative_to", relation="alternative_to",
-                               rule=rule.id)
+                    g.add_edge(
+                        drug_id(alt), drug_id(drug), key="alternative_to", relation="alternative_to", rule=rule.id
+                    )
     return g
 
 
@@ -146,8 +166,9 @@ def affected_drugs(g: nx.MultiDiGraph, patient: PatientState) -> list[Affected]:
     return sorted(out, key=lambda a: (a.drug, a.gene))
 
 
-def alternatives(g: nx.MultiDiGraph, drug: str, patient: PatientState | None = None,
-                 atypical: frozenset[str] | None = None) -> list[dict[str, str]]:
+def alternatives(
+    g: nx.MultiDiGraph, drug: str, patient: PatientState | None = None, atypical: frozenset[str] | None = None
+) -> list[dict[str, str]]:
     """Drugs in the same class or for the same indication, or named by a rule, that do not depend on a
     gene with an atypical phenotype in this patient (``atypical``, when the caller has it already).
     A drug the graph does not know is a UsageError."""
@@ -160,8 +181,11 @@ def atypical_genes(patient: PatientState | None) -> frozenset[str]:
     """Genes with a result that could change drug response (an alternative should not depend on them)."""
     if patient is None:
         return frozenset()
-    return frozenset(gene for gene, result in patient.genes.items() if result.called and any(
-        is_atypical(o.phenotype) or any(o.allele_status.values()) for o in result.options))
+    return frozenset(
+        gene
+        for gene, result in patient.genes.items()
+        if result.called and any(is_atypical(o.phenotype) or any(o.allele_status.values()) for o in result.options)
+    )
 
 
 @functools.lru_cache(maxsize=8192)
@@ -178,8 +202,9 @@ def _alternatives(g: nx.MultiDiGraph, drug: str, bad_genes: frozenset[str]) -> t
     out = []
     for node, why in sorted(groups.items()):
         genes = {gene for gene, _ in pathways(g, g.nodes[node]["label"])}
-        annotated = {g.nodes[t]["label"] for _, t, d in g.out_edges(node, data=True)
-                     if d["relation"] == "annotated_with"}
+        annotated = {
+            g.nodes[t]["label"] for _, t, d in g.out_edges(node, data=True) if d["relation"] == "annotated_with"
+        }
         if (genes | annotated) & bad_genes:
             continue
         out.append({"drug": g.nodes[node]["label"], "why": why, "pathway_genes": ", ".join(sorted(genes)) or "none"})
@@ -220,10 +245,16 @@ def evidence_path(g: nx.MultiDiGraph, patient: PatientState, drug: str, rule: Lo
         if opt.diplotype:
             steps.append(EvidenceStep(kind="genotype", gene=gene, text=f"{gene} {opt.diplotype}"))
         if opt.conversion is not None:
-            steps.append(EvidenceStep(kind="phenotype", gene=gene,
-                                      text=f"{gene} {opt.conversion.genotype_phenotype} (genotype)"))
-            steps.append(EvidenceStep(kind="conversion", gene=gene, text=f"{opt.phenotype} with "
-                                      f"{', '.join(opt.conversion.perpetrators)} ({opt.conversion.effect})"))
+            steps.append(
+                EvidenceStep(kind="phenotype", gene=gene, text=f"{gene} {opt.conversion.genotype_phenotype} (genotype)")
+            )
+            steps.append(
+                EvidenceStep(
+                    kind="conversion",
+                    gene=gene,
+                    text=f"{opt.phenotype} with {', '.join(opt.conversion.perpetrators)} ({opt.conversion.effect})",
+                )
+            )
         elif c.allele_status is not None:
             a = c.allele_status.allele
             status = opt.allele_status.get(a)

@@ -61,9 +61,11 @@ def _read_dir(root: Path | importlib.resources.abc.Traversable, label: str) -> K
             raise KnowledgeError(path, f"file declares gene {gene.gene!r}, expected {name!r}", line=1)
         genes[name] = gene
     extras: dict[str, object] = {}
-    for key, filename, model in (("drugs", "drugs.yaml", DrugKnowledge),
-                                 ("interactions", "interactions.yaml", InteractionKnowledge),
-                                 ("annotations", "annotations.yaml", AnnotationKnowledge)):
+    for key, filename, model in (
+        ("drugs", "drugs.yaml", DrugKnowledge),
+        ("interactions", "interactions.yaml", InteractionKnowledge),
+        ("annotations", "annotations.yaml", AnnotationKnowledge),
+    ):
         f = root / filename
         if f.is_file():
             extras[key] = validate_document(load_marked(f"{label}/{filename}", f.read_text("utf-8")), model)

@@ -383,7 +383,7 @@ class GeneConversion(Strict):
     score_bands: list[ScoreBand] = Field(
         default_factory=list,
         description="Continuous bands for scores a multiplied score can take between the genotype grid's "
-                    "ranges (first band whose edge holds the score wins); empty = the gene's score ranges",
+        "ranges (first band whose edge holds the score wins); empty = the gene's score ranges",
     )
     effects: dict[str, ConversionEffect] = Field(
         description="Keys: '<strength>_<effect>', e.g. strong_inhibitor, moderate_inducer"

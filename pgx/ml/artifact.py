@@ -40,24 +40,26 @@ from pgx.yamlio import dump_yaml
 CARD_SCHEMA_VERSION = 1
 
 # Non-estimator types our models contain; skops trusts plain scikit-learn estimators already.
-TRUSTED_TYPES = frozenset({
-    "numpy.dtype",
-    "sklearn.tree._tree.Tree",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
-    "sklearn.isotonic.IsotonicRegression",
-    "sklearn._loss.loss.HalfSquaredError",
-    "sklearn._loss.loss.HalfBinomialLoss",
-    "sklearn._loss.loss.AbsoluteError",
-    "sklearn._loss.link.IdentityLink",
-    "sklearn._loss.link.LogitLink",
-    "builtins.slice",
-    "sklearn.utils._bunch.Bunch",  # a dict subclass: VotingRegressor.named_estimators_ (warfarin model)
-    "sklearn.impute._iterative.IterativeImputer",  # experimental in scikit-learn, so skops does not trust it itself
-    "sklearn.impute._iterative._ImputerTriplet",  # a namedtuple of IterativeImputer's fitted steps (warfarin)
-})
+TRUSTED_TYPES = frozenset(
+    {
+        "numpy.dtype",
+        "sklearn.tree._tree.Tree",
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+        "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+        "sklearn.calibration._CalibratedClassifier",
+        "sklearn.calibration._SigmoidCalibration",
+        "sklearn.isotonic.IsotonicRegression",
+        "sklearn._loss.loss.HalfSquaredError",
+        "sklearn._loss.loss.HalfBinomialLoss",
+        "sklearn._loss.loss.AbsoluteError",
+        "sklearn._loss.link.IdentityLink",
+        "sklearn._loss.link.LogitLink",
+        "builtins.slice",
+        "sklearn.utils._bunch.Bunch",  # a dict subclass: VotingRegressor.named_estimators_ (warfarin model)
+        "sklearn.impute._iterative.IterativeImputer",  # experimental in scikit-learn, so skops does not trust it itself
+        "sklearn.impute._iterative._ImputerTriplet",  # a namedtuple of IterativeImputer's fitted steps (warfarin)
+    }
+)
 
 CHECK_TOLERANCE = 1e-6
 
@@ -94,8 +96,14 @@ class ModelCard(BaseModel):
 
     def ref(self) -> ModelRef:
         """What a report records about the model behind a prediction."""
-        return ModelRef(name=self.name, version=self.version, kind=self.kind,
-                        trained_on_outcomes=self.trained_on_outcomes, label=self.label, sha256=self.sha256)
+        return ModelRef(
+            name=self.name,
+            version=self.version,
+            kind=self.kind,
+            trained_on_outcomes=self.trained_on_outcomes,
+            label=self.label,
+            sha256=self.sha256,
+        )
 
 
 @dataclass(frozen=True)
@@ -127,8 +135,14 @@ def from_rows(rows: list[list[float | None]]) -> np.ndarray:
     return np.array([[np.nan if v is None else v for v in row] for row in rows], dtype=float)
 
 
-def save_model(fitted: Any, path: str | Path, *, predict: Callable[[Any, np.ndarray], np.ndarray],
-               check_inputs: np.ndarray, **card: Any) -> ModelCard:
+def save_model(
+    fitted: Any,
+    path: str | Path,
+    *,
+    predict: Callable[[Any, np.ndarray], np.ndarray],
+    check_inputs: np.ndarray,
+    **card: Any,
+) -> ModelCard:
     """Write ``path`` (.skops) with its card; ``predict(estimator, X)`` is what load re-checks."""
     import skops.io as sio
 
@@ -138,10 +152,16 @@ def save_model(fitted: Any, path: str | Path, *, predict: Callable[[Any, np.ndar
     _atomic_write(path, sio.dumps(fitted))
     outputs = np.asarray(predict(fitted, check_inputs), dtype=float)
     model_card = ModelCard(
-        sha256=sha256_file(path), pgx_version=__version__, sklearn_version=sklearn.__version__,
-        numpy_version=np.__version__, python_version=platform.python_version(),
-        check_inputs=to_rows(check_inputs), check_outputs=[float(v) for v in outputs],
-        created=card.pop("created", date.today().isoformat()), **card)
+        sha256=sha256_file(path),
+        pgx_version=__version__,
+        sklearn_version=sklearn.__version__,
+        numpy_version=np.__version__,
+        python_version=platform.python_version(),
+        check_inputs=to_rows(check_inputs),
+        check_outputs=[float(v) for v in outputs],
+        created=card.pop("created", date.today().isoformat()),
+        **card,
+    )
     _atomic_write(card_path(path), dump_yaml(model_card.model_dump(mode="json")).encode())
     _atomic_write(path.with_suffix(".card.md"), render_card(model_card).encode())
     return model_card
@@ -173,8 +193,10 @@ def load_model(path: str | Path, *, kind: str, predict: Callable[[Any, np.ndarra
     if card.kind != kind:
         raise ModelError(f"{path}: a {card.kind} model, not a {kind} model")
     if sha256_file(path) != card.sha256:
-        raise ModelError(f"{path}: SHA-256 differs from its model card: the file was changed after training",
-                         hint="retrain it, or restore the original file")
+        raise ModelError(
+            f"{path}: SHA-256 differs from its model card: the file was changed after training",
+            hint="retrain it, or restore the original file",
+        )
     data = path.read_bytes()
     try:
         untrusted = set(sio.get_untrusted_types(data=data))
@@ -186,16 +208,20 @@ def load_model(path: str | Path, *, kind: str, predict: Callable[[Any, np.ndarra
     try:
         estimator = sio.loads(data, trusted=sorted(untrusted))
     except Exception as exc:  # noqa: BLE001
-        raise ModelError(f"{path}: cannot be loaded with scikit-learn {sklearn.__version__} "
-                         f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
-                         hint=f"it was trained with scikit-learn {card.sklearn_version}") from None
+        raise ModelError(
+            f"{path}: cannot be loaded with scikit-learn {sklearn.__version__} "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
+            hint=f"it was trained with scikit-learn {card.sklearn_version}",
+        ) from None
     got = np.asarray(predict(estimator, card.check_inputs_matrix()), dtype=float)
     want = np.asarray(card.check_outputs, dtype=float)
     if got.shape != want.shape or not np.allclose(got, want, rtol=CHECK_TOLERANCE, atol=CHECK_TOLERANCE):
         worst = float(np.max(np.abs(got - want))) if got.shape == want.shape else float("nan")
-        raise ModelError(f"{path}: predicts differently from when it was trained (largest difference {worst:.3g}) "
-                         f"under scikit-learn {sklearn.__version__}; trained with {card.sklearn_version}",
-                         hint=f"install scikit-learn=={card.sklearn_version} or retrain the model")
+        raise ModelError(
+            f"{path}: predicts differently from when it was trained (largest difference {worst:.3g}) "
+            f"under scikit-learn {sklearn.__version__}; trained with {card.sklearn_version}",
+            hint=f"install scikit-learn=={card.sklearn_version} or retrain the model",
+        )
     return LoadedModel(estimator=estimator, card=card, path=path)
 
 
@@ -205,13 +231,29 @@ def bundled_model(name: str) -> Path:
 
 
 def render_card(card: ModelCard) -> str:
-    lines = [f"# Model card: {card.name} {card.version}", "",
-             f"- Kind: {card.kind}", f"- Trained: {card.created}", f"- Estimator: `{card.estimator}`",
-             f"- Trained on outcomes: {'yes' if card.trained_on_outcomes else 'no'}",
-             f"- Reports label its output: \"{card.label}\"",
-             f"- Software: pgx {card.pgx_version}, scikit-learn {card.sklearn_version}, numpy {card.numpy_version}, "
-             f"Python {card.python_version}", f"- SHA-256 of the .skops file: `{card.sha256}`", "",
-             "## Data", "", card.data, "", "## Intended use", "", card.intended_use, "", "## Known limits", ""]
+    lines = [
+        f"# Model card: {card.name} {card.version}",
+        "",
+        f"- Kind: {card.kind}",
+        f"- Trained: {card.created}",
+        f"- Estimator: `{card.estimator}`",
+        f"- Trained on outcomes: {'yes' if card.trained_on_outcomes else 'no'}",
+        f'- Reports label its output: "{card.label}"',
+        f"- Software: pgx {card.pgx_version}, scikit-learn {card.sklearn_version}, numpy {card.numpy_version}, "
+        f"Python {card.python_version}",
+        f"- SHA-256 of the .skops file: `{card.sha256}`",
+        "",
+        "## Data",
+        "",
+        card.data,
+        "",
+        "## Intended use",
+        "",
+        card.intended_use,
+        "",
+        "## Known limits",
+        "",
+    ]
     lines += [f"- {limit}" for limit in card.known_limits]
     lines += ["", "## Metrics", ""]
     lines += _metric_lines(card.metrics)

@@ -63,8 +63,18 @@ NO_LINK_STRENGTH = 0.1
 SCORE_MIX = {0.0: 0.05, 0.5: 0.07, 1.0: 0.2, 1.5: 0.2, 2.0: 0.4, 2.5: 0.04, 3.0: 0.04}
 P_COMEDICATION, P_NOT_CALLED, P_NO_COVARIATES = 0.25, 0.05, 0.3
 
-OUTCOME_COLUMNS = ["patient_id", "sample", "drug", "indication", "responded", "age", "sex", "weight_kg",
-                   "medications", "phenotypes"]
+OUTCOME_COLUMNS = [
+    "patient_id",
+    "sample",
+    "drug",
+    "indication",
+    "responded",
+    "age",
+    "sex",
+    "weight_kg",
+    "medications",
+    "phenotypes",
+]
 
 
 class OutcomeRow(BaseModel):
@@ -87,8 +97,15 @@ def _phenotype_weight(phenotype: str) -> float:
         return 0.0
     if "likely" in p or "possible" in p:
         return 0.01
-    for word, w in (("ultrarapid", 0.04), ("rapid", 0.08), ("poor", 0.06), ("intermediate", 0.25),
-                    ("decreased", 0.25), ("increased", 0.04), ("normal", 0.55)):
+    for word, w in (
+        ("ultrarapid", 0.04),
+        ("rapid", 0.08),
+        ("poor", 0.06),
+        ("intermediate", 0.25),
+        ("decreased", 0.25),
+        ("increased", 0.04),
+        ("normal", 0.55),
+    ):
         if word in p:
             return w
     return 0.01
@@ -102,13 +119,17 @@ def evidence_strength(kb: KnowledgeBase, drug: str, gene: str) -> float:
             continue
         for link in d.guidelines:
             if link.gene == gene:
-                best = max(best, CPIC_STRENGTH.get((link.cpic_level or "")[:1], 0.0),
-                           PHARMGKB_STRENGTH.get(link.pharmgkb_level or "", 0.0))
+                best = max(
+                    best,
+                    CPIC_STRENGTH.get((link.cpic_level or "")[:1], 0.0),
+                    PHARMGKB_STRENGTH.get(link.pharmgkb_level or "", 0.0),
+                )
     return best
 
 
-def response_probability(kb: KnowledgeBase, rb: RuleBase, drug: str, state: PatientState,
-                         covariates: PatientCovariates) -> float:
+def response_probability(
+    kb: KnowledgeBase, rb: RuleBase, drug: str, state: PatientState, covariates: PatientCovariates
+) -> float:
     """The generative model's truth for one (patient, drug); ``state`` after phenoconversion."""
     ctx = drug_context(kb, rb, drug)
     logit = INTERCEPT
@@ -146,8 +167,9 @@ def _sample_phenotypes(kb: KnowledgeBase, genes: list[str], rng: random.Random) 
     return out
 
 
-def state_from_phenotypes(kb: KnowledgeBase, patient_id: str, phenotypes: dict[str, str],
-                          medications: list[str]) -> PatientState:
+def state_from_phenotypes(
+    kb: KnowledgeBase, patient_id: str, phenotypes: dict[str, str], medications: list[str]
+) -> PatientState:
     """GENE -> phenotype, or -> activity score written as a number (as ``--phenotype`` takes it)."""
     given: dict[str, str] = {}
     scores: dict[str, float] = {}
@@ -166,13 +188,15 @@ def _perpetrators(kb: KnowledgeBase) -> list[str]:
     return sorted({p.drug for p in kb.interactions.perpetrators}) if kb.interactions else []
 
 
-def simulate_outcomes(kb: KnowledgeBase, rb: RuleBase, n_patients: int, seed: int,
-                      indications: list[str] | None = None) -> list[OutcomeRow]:
+def simulate_outcomes(
+    kb: KnowledgeBase, rb: RuleBase, n_patients: int, seed: int, indications: list[str] | None = None
+) -> list[OutcomeRow]:
     rng = random.Random(seed)
     by_indication = indication_drugs(kb)
     chosen = indications or [k for k, v in by_indication.items() if len(v) >= 2]
-    genes = sorted({g for ind in chosen for d in by_indication[ind]
-                    for gs in drug_context(kb, rb, d).genes.values() for g in gs})
+    genes = sorted(
+        {g for ind in chosen for d in by_indication[ind] for gs in drug_context(kb, rb, d).genes.values() for g in gs}
+    )
     perps = _perpetrators(kb)
     rows = []
     for i in range(n_patients):
@@ -182,16 +206,27 @@ def simulate_outcomes(kb: KnowledgeBase, rb: RuleBase, n_patients: int, seed: in
         if rng.random() < P_NO_COVARIATES:
             cov = PatientCovariates(medications=meds)
         else:
-            cov = PatientCovariates(age=round(rng.uniform(25, 85)), sex=rng.choice(["female", "male"]),
-                                    weight_kg=round(rng.gauss(78, 15), 1) if rng.random() < 0.9 else None,
-                                    medications=meds)
+            cov = PatientCovariates(
+                age=round(rng.uniform(25, 85)),
+                sex=rng.choice(["female", "male"]),
+                weight_kg=round(rng.gauss(78, 15), 1) if rng.random() < 0.9 else None,
+                medications=meds,
+            )
         indication = rng.choice(chosen)
         drug = rng.choice(by_indication[indication])
         truth = apply_medications(kb, state_from_phenotypes(kb, pid, phenotypes, meds))
         responded = rng.random() < response_probability(kb, rb, drug, truth, cov)
         observed = {g: v for g, v in phenotypes.items() if rng.random() >= P_NOT_CALLED}
-        rows.append(OutcomeRow(patient_id=pid, drug=drug, indication=indication, responded=responded,
-                               covariates=cov, phenotypes=observed))
+        rows.append(
+            OutcomeRow(
+                patient_id=pid,
+                drug=drug,
+                indication=indication,
+                responded=responded,
+                covariates=cov,
+                phenotypes=observed,
+            )
+        )
     return rows
 
 
@@ -202,8 +237,18 @@ def outcomes_csv(rows: list[OutcomeRow]) -> str:
     w.writerow(OUTCOME_COLUMNS)
     for r in rows:
         c = r.covariates
-        w.writerow([r.patient_id, r.sample or "", r.drug, r.indication or "", "yes" if r.responded else "no",
-                    "" if c.age is None else f"{c.age:g}", c.sex or "",
-                    "" if c.weight_kg is None else f"{c.weight_kg:g}", ";".join(c.medications),
-                    ";".join(f"{g}={v}" for g, v in sorted(r.phenotypes.items()))])
+        w.writerow(
+            [
+                r.patient_id,
+                r.sample or "",
+                r.drug,
+                r.indication or "",
+                "yes" if r.responded else "no",
+                "" if c.age is None else f"{c.age:g}",
+                c.sex or "",
+                "" if c.weight_kg is None else f"{c.weight_kg:g}",
+                ";".join(c.medications),
+                ";".join(f"{g}={v}" for g, v in sorted(r.phenotypes.items())),
+            ]
+        )
     return fh.getvalue()

@@ -15,8 +15,12 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 
-def perturbation_effects(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray, reference: np.ndarray,
-                         groups: Mapping[str, Sequence[int]]) -> dict[str, float]:
+def perturbation_effects(
+    predict: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    reference: np.ndarray,
+    groups: Mapping[str, Sequence[int]],
+) -> dict[str, float]:
     """Prediction for ``x`` minus the prediction with each group's columns set to ``reference``.
 
     Groups whose columns already equal the reference contribute exactly 0 (not asked).
@@ -47,8 +51,12 @@ def top_effects(effects: Mapping[str, float], n: int = 5, min_abs: float = 0.0) 
     return ranked[:n]
 
 
-def background_effects(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray, background: np.ndarray,
-                       groups: Mapping[str, Sequence[int]]) -> tuple[float, dict[str, float]]:
+def background_effects(
+    predict: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    background: np.ndarray,
+    groups: Mapping[str, Sequence[int]],
+) -> tuple[float, dict[str, float]]:
     """The prediction for ``x``, and per group that prediction minus its average with the group's
     columns taken from background rows (one batched call for both).
 
@@ -65,5 +73,4 @@ def background_effects(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarra
         blocks.append(block)
     preds = np.asarray(predict(np.vstack(blocks)), dtype=float)
     base, n = preds[0], len(background)
-    return float(base), {name: float(base - preds[1 + i * n: 1 + (i + 1) * n].mean())
-                         for i, name in enumerate(groups)}
+    return float(base), {name: float(base - preds[1 + i * n : 1 + (i + 1) * n].mean()) for i, name in enumerate(groups)}

@@ -30,18 +30,30 @@ from pgx.ml.patient import PatientCovariates
 from pgx.rules.loader import RuleBase
 from pgx.rules.patient import GeneOption, PatientState
 
-ROLES = {"activation": "activation", "clearance_major": "clearance", "clearance_minor": "clearance",
-         "transport": "transport"}
+ROLES = {
+    "activation": "activation",
+    "clearance_major": "clearance",
+    "clearance_minor": "clearance",
+    "transport": "transport",
+}
 LEVEL_WEIGHT = {"1A": 1.0, "1B": 0.8, "2A": 0.6, "2B": 0.4, "3": 0.2}
 RULE_LEVELS = ("contraindicated", "change", "caution", "cannot_assess")
-EVIDENCE = (("efficacy", "decreased"), ("efficacy", "increased"), ("toxicity", "increased"),
-            ("metabolism", "decreased"), ("metabolism", "increased"))
+EVIDENCE = (
+    ("efficacy", "decreased"),
+    ("efficacy", "increased"),
+    ("toxicity", "increased"),
+    ("metabolism", "decreased"),
+    ("metabolism", "increased"),
+)
 
 FEATURES: list[str] = [
     *(f"{role}_{part}" for role in ("activation", "clearance", "transport") for part in ("function", "unknown", "has")),
     *(f"rule_{level}" for level in RULE_LEVELS),
     *(f"evidence_{cat}_{d}" for cat, d in EVIDENCE),
-    "phenoconverted", "age", "female", "weight_kg",
+    "phenoconverted",
+    "age",
+    "female",
+    "weight_kg",
 ]
 COLUMN = {name: i for i, name in enumerate(FEATURES)}
 GROUPS: dict[str, list[int]] = {
@@ -144,8 +156,9 @@ def matching_evidence(ctx: DrugContext, state: PatientState) -> list[tuple[Clini
     return out
 
 
-def feature_row(ctx: DrugContext, state: PatientState, flag_level: str,
-                covariates: PatientCovariates | None = None) -> np.ndarray:
+def feature_row(
+    ctx: DrugContext, state: PatientState, flag_level: str, covariates: PatientCovariates | None = None
+) -> np.ndarray:
     """One row of :data:`FEATURES`; ``state`` is the patient after phenoconversion."""
     row = np.zeros(len(FEATURES), dtype=float)
     converted = False
@@ -177,30 +190,40 @@ def feature_row(ctx: DrugContext, state: PatientState, flag_level: str,
     return row
 
 
-def describe_group(group: str, ctx: DrugContext, state: PatientState, flag_level: str, flag_action: str | None,
-                   covariates: PatientCovariates | None) -> str | None:
+def describe_group(
+    group: str,
+    ctx: DrugContext,
+    state: PatientState,
+    flag_level: str,
+    flag_action: str | None,
+    covariates: PatientCovariates | None,
+) -> str | None:
     """This patient's value of a feature group, in words; None for a covariate that was not given
     (its "effect" is only the model's uncertainty about it, not a fact about the patient)."""
     if group in ("activation", "clearance", "transport"):
         genes = ctx.genes[group]
         verb = {"activation": "activates", "clearance": "clears", "transport": "transports"}[group]
         if not genes:
-            return {"activation": f"{ctx.drug} needs no enzyme activation by a gene pgx calls",
-                    "clearance": f"{ctx.drug} is not cleared by a gene pgx calls",
-                    "transport": f"{ctx.drug} has no transporter gene pgx calls"}[group]
+            return {
+                "activation": f"{ctx.drug} needs no enzyme activation by a gene pgx calls",
+                "clearance": f"{ctx.drug} is not cleared by a gene pgx calls",
+                "transport": f"{ctx.drug} has no transporter gene pgx calls",
+            }[group]
         parts = []
         for gene in genes:
             opt, _ = _worst_option(state, gene)
             if opt is None:
                 parts.append(f"{gene} not called ({verb} {ctx.drug})")
             else:
-                ph = opt.phenotype or (f"activity score {opt.activity_score:g}" if opt.activity_score is not None
-                                       else "result")
+                ph = opt.phenotype or (
+                    f"activity score {opt.activity_score:g}" if opt.activity_score is not None else "result"
+                )
                 parts.append(f"{gene} {ph} ({verb} {ctx.drug})")
         return "; ".join(parts)
     if group == "rule":
-        return f"rule outcome {flag_level.replace('_', ' ')}" + (f" ({flag_action.replace('_', ' ')})"
-                                                                if flag_action else "")
+        return f"rule outcome {flag_level.replace('_', ' ')}" + (
+            f" ({flag_action.replace('_', ' ')})" if flag_action else ""
+        )
     if group == "evidence":
         hits = sorted(matching_evidence(ctx, state), key=lambda h: (-LEVEL_WEIGHT[h[0].level], h[0].id))
         if not hits:
@@ -209,8 +232,12 @@ def describe_group(group: str, ctx: DrugContext, state: PatientState, flag_level
         more = f" (+{len(hits) - 1} more)" if len(hits) > 1 else ""
         return f"PharmGKB level {a.level} {a.category} annotation: {direction} for {a.gene} {ph}{more}"
     if group == "phenoconversion":
-        convs = {f"{g} by {', '.join(o.conversion.perpetrators)}" for g in ctx.role_of
-                 for o in state.result(g).options if o.conversion is not None}
+        convs = {
+            f"{g} by {', '.join(o.conversion.perpetrators)}"
+            for g in ctx.role_of
+            for o in state.result(g).options
+            if o.conversion is not None
+        }
         return ("phenotype converted: " + "; ".join(sorted(convs))) if convs else "no phenoconversion"
     cov = covariates or PatientCovariates()
     if group == "age":

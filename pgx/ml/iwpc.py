@@ -44,12 +44,32 @@ Vkorc1Source = Literal["genotyped", "rs2359612", "rs9934438", "rs8050894"]
 DRUG_CLASSES: Mapping[DrugClass, frozenset[str]] = {
     "amiodarone": frozenset({"amiodarone"}),
     "enzyme_inducer": frozenset({"carbamazepine", "phenytoin", "fosphenytoin", "rifampin", "rifampicin"}),
-    "statin": frozenset({"atorvastatin", "simvastatin", "fluvastatin", "lovastatin", "pravastatin",
-                         "rosuvastatin", "cerivastatin", "pitavastatin"}),
-    "azole": frozenset({"fluconazole", "voriconazole", "itraconazole", "ketoconazole", "posaconazole",
-                        "miconazole", "isavuconazole"}),
-    "sulfonamide": frozenset({"sulfamethoxazole", "trimethoprim-sulfamethoxazole", "co-trimoxazole",
-                              "cotrimoxazole", "sulfadiazine", "sulfisoxazole", "sulfasalazine"}),
+    "statin": frozenset(
+        {
+            "atorvastatin",
+            "simvastatin",
+            "fluvastatin",
+            "lovastatin",
+            "pravastatin",
+            "rosuvastatin",
+            "cerivastatin",
+            "pitavastatin",
+        }
+    ),
+    "azole": frozenset(
+        {"fluconazole", "voriconazole", "itraconazole", "ketoconazole", "posaconazole", "miconazole", "isavuconazole"}
+    ),
+    "sulfonamide": frozenset(
+        {
+            "sulfamethoxazole",
+            "trimethoprim-sulfamethoxazole",
+            "co-trimoxazole",
+            "cotrimoxazole",
+            "sulfadiazine",
+            "sulfisoxazole",
+            "sulfasalazine",
+        }
+    ),
     "macrolide": frozenset({"erythromycin", "clarithromycin", "azithromycin", "roxithromycin"}),
 }
 KNOWN_MEDICATIONS = frozenset().union(*DRUG_CLASSES.values())
@@ -115,8 +135,11 @@ class Covariates:
             height_cm=None if patient is None else patient.height_cm,
             weight_kg=None if patient is None else patient.weight_kg,
             sex=None if patient is None else patient.sex,
-            race=race, smoker=None if patient is None else patient.smoker,
-            target_inr=None if patient is None else patient.target_inr, **taking)
+            race=race,
+            smoker=None if patient is None else patient.smoker,
+            target_inr=None if patient is None else patient.target_inr,
+            **taking,
+        )
 
 
 # -- genotypes --------------------------------------------------------------------------------
@@ -145,8 +168,9 @@ class Cyp2c9Genotype:
         """The IWPC formula's genotype class, by nearest allele activity (``*1/*11`` -> ``*1/*2``); None if unknown."""
         if self.activity_half is None or self.activity_zero is None:
             return None
-        return {(0, 0): "*1/*1", (1, 0): "*1/*2", (0, 1): "*1/*3", (2, 0): "*2/*2", (1, 1): "*2/*3",
-                (0, 2): "*3/*3"}[(self.activity_half, self.activity_zero)]
+        return {(0, 0): "*1/*1", (1, 0): "*1/*2", (0, 1): "*1/*3", (2, 0): "*2/*2", (1, 1): "*2/*3", (0, 2): "*3/*3"}[
+            (self.activity_half, self.activity_zero)
+        ]
 
 
 _DIPLOTYPE = re.compile(r"^(\*\d+[A-Z]?)/(\*\d+[A-Z]?)$")
@@ -177,8 +201,14 @@ def cyp2c9_genotype(diplotype: str) -> Cyp2c9Genotype | None:
     values = [known[a][1] for a in alleles]
     half = sum(v == 0.5 for v in values) if all(v is not None for v in values) else None
     zero = sum(v == 0.0 for v in values) if all(v is not None for v in values) else None
-    return Cyp2c9Genotype(diplotype=f"{alleles[0]}/{alleles[1]}", star2=star2, star3=star3, other_reduced=other,
-                          activity_half=half, activity_zero=zero)
+    return Cyp2c9Genotype(
+        diplotype=f"{alleles[0]}/{alleles[1]}",
+        star2=star2,
+        star3=star3,
+        other_reduced=other,
+        activity_half=half,
+        activity_zero=zero,
+    )
 
 
 VKORC1_GENOTYPES = ("G/G", "A/G", "A/A")
@@ -203,11 +233,21 @@ def vkorc1_a_count(genotype: str | None) -> int | None:
 #: macrolides (6) are too rare to learn from (azoles made CV slightly worse in an earlier run), so
 #: they are read but not used: a prediction names them as not covered by the model instead.
 FEATURES: tuple[str, ...] = (
-    "age_decade", "height_cm", "weight_kg", "male",
-    "race_asian", "race_black", "race_missing_or_mixed",
+    "age_decade",
+    "height_cm",
+    "weight_kg",
+    "male",
+    "race_asian",
+    "race_black",
+    "race_missing_or_mixed",
     "vkorc1_rs9923231_a_count",
-    "cyp2c9_star2_count", "cyp2c9_star3_count", "cyp2c9_other_reduced_count",
-    "amiodarone", "enzyme_inducer", "smoker", "target_inr",
+    "cyp2c9_star2_count",
+    "cyp2c9_star3_count",
+    "cyp2c9_other_reduced_count",
+    "amiodarone",
+    "enzyme_inducer",
+    "smoker",
+    "target_inr",
 )
 
 #: Which columns encode one fact; explanations reset a whole group at once.
@@ -238,12 +278,22 @@ def features(cov: Covariates, cyp2c9: Cyp2c9Genotype | None, vkorc1: str | None)
     """
     male = None if cov.sex is None else cov.sex == "male"
     c9: tuple[int | None, int | None, int | None] = (
-        (None, None, None) if cyp2c9 is None else (cyp2c9.star2, cyp2c9.star3, cyp2c9.other_reduced))
+        (None, None, None) if cyp2c9 is None else (cyp2c9.star2, cyp2c9.star3, cyp2c9.other_reduced)
+    )
     values: list[float | int | bool | None] = [
-        cov.age_decade, cov.height_cm, cov.weight_kg, male,
-        cov.race == "asian", cov.race == "black", cov.race == "missing_or_mixed",
-        vkorc1_a_count(vkorc1), *c9,
-        cov.amiodarone, cov.enzyme_inducer, cov.smoker, cov.target_inr,
+        cov.age_decade,
+        cov.height_cm,
+        cov.weight_kg,
+        male,
+        cov.race == "asian",
+        cov.race == "black",
+        cov.race == "missing_or_mixed",
+        vkorc1_a_count(vkorc1),
+        *c9,
+        cov.amiodarone,
+        cov.enzyme_inducer,
+        cov.smoker,
+        cov.target_inr,
     ]
     return np.array([_num(v) for v in values], dtype=float)
 
@@ -257,18 +307,46 @@ COL_RS9923231 = "VKORC1 -1639 consensus"
 COL_RS9934438 = "VKORC1 1173 consensus"
 COL_RS8050894 = "VKORC1 1542 consensus"
 COL_RS2359612 = "VKORC1 2255 consensus"
-STATIN_COLUMNS = ("Simvastatin (Zocor)", "Atorvastatin (Lipitor)", "Fluvastatin (Lescol)", "Lovastatin (Mevacor)",
-                  "Pravastatin (Pravachol)", "Rosuvastatin (Crestor)", "Cerivastatin (Baycol)")
+STATIN_COLUMNS = (
+    "Simvastatin (Zocor)",
+    "Atorvastatin (Lipitor)",
+    "Fluvastatin (Lescol)",
+    "Lovastatin (Mevacor)",
+    "Pravastatin (Pravachol)",
+    "Rosuvastatin (Crestor)",
+    "Cerivastatin (Baycol)",
+)
 INDUCER_COLUMNS = ("Carbamazepine (Tegretol)", "Phenytoin (Dilantin)", "Rifampin or Rifampicin")
 REQUIRED_COLUMNS = (
-    "PharmGKB Subject ID", "Gender", "Race", "Age", "Height (cm)", "Weight (kg)", "Amiodarone (Cordarone)",
-    *INDUCER_COLUMNS, *STATIN_COLUMNS, "Sulfonamide Antibiotics", "Macrolide Antibiotics", "Anti-fungal Azoles",
-    "Target INR", COL_STABLE, COL_DOSE, "Current Smoker", COL_CYP2C9, COL_RS9923231, COL_RS9934438, COL_RS8050894,
+    "PharmGKB Subject ID",
+    "Gender",
+    "Race",
+    "Age",
+    "Height (cm)",
+    "Weight (kg)",
+    "Amiodarone (Cordarone)",
+    *INDUCER_COLUMNS,
+    *STATIN_COLUMNS,
+    "Sulfonamide Antibiotics",
+    "Macrolide Antibiotics",
+    "Anti-fungal Azoles",
+    "Target INR",
+    COL_STABLE,
+    COL_DOSE,
+    "Current Smoker",
+    COL_CYP2C9,
+    COL_RS9923231,
+    COL_RS9934438,
+    COL_RS8050894,
     COL_RS2359612,
 )
 
-RACES: Mapping[str, IwpcRace] = {"White": "white", "Asian": "asian", "Black or African American": "black",
-                                 "Unknown": "missing_or_mixed"}
+RACES: Mapping[str, IwpcRace] = {
+    "White": "white",
+    "Asian": "asian",
+    "Black or African American": "black",
+    "Unknown": "missing_or_mixed",
+}
 _AGE = re.compile(r"^(\d)0 - (\d)9$")
 
 #: rs9923231 imputed from a VKORC1 SNP in strong linkage disequilibrium with it, as in the IWPC
@@ -325,8 +403,9 @@ class _Row:
         self.path, self.line, self.row = path, line, row
 
     def fail(self, column: str, what: str) -> ImportSourceError:
-        return ImportSourceError(f"{self.path}:{self.line}: column {column!r}: {what}",
-                                 hint="fix the row or restore the PharmGKB IWPC file")
+        return ImportSourceError(
+            f"{self.path}:{self.line}: column {column!r}: {what}", hint="fix the row or restore the PharmGKB IWPC file"
+        )
 
     def raw(self, column: str) -> str | None:
         value = (self.row.get(column) or "").strip()
@@ -380,8 +459,9 @@ class _Row:
         return value
 
 
-def impute_vkorc1(race: IwpcRace, rs9923231: str | None,
-                  proxies: Mapping[str, str | None]) -> tuple[str | None, Vkorc1Source | None]:
+def impute_vkorc1(
+    race: IwpcRace, rs9923231: str | None, proxies: Mapping[str, str | None]
+) -> tuple[str | None, Vkorc1Source | None]:
     """rs9923231 as genotyped, else imputed from the first usable proxy SNP (:data:`IMPUTATION_RULES`)."""
     if rs9923231 is not None:
         return rs9923231, "genotyped"
@@ -402,19 +482,35 @@ def _record(path: Path, line: int, row: Mapping[str, str]) -> IwpcRecord:
     race_label = r.choice("Race", RACES)
     sex = r.choice("Gender", ("female", "male"))
     cov = Covariates(
-        age_decade=r.age_decade(), height_cm=r.number("Height (cm)", 30, 250),
-        weight_kg=r.number("Weight (kg)", 1, 400), sex=sex,  # type: ignore[arg-type]  # checked by choice()
+        age_decade=r.age_decade(),
+        height_cm=r.number("Height (cm)", 30, 250),
+        weight_kg=r.number("Weight (kg)", 1, 400),
+        sex=sex,  # type: ignore[arg-type]  # checked by choice()
         race=RACES[race_label] if race_label else "missing_or_mixed",
-        amiodarone=r.flag("Amiodarone (Cordarone)"), enzyme_inducer=r.any_flag(INDUCER_COLUMNS),
-        statin=r.any_flag(STATIN_COLUMNS), azole=r.flag("Anti-fungal Azoles"),
-        sulfonamide=r.flag("Sulfonamide Antibiotics"), macrolide=r.flag("Macrolide Antibiotics"),
-        smoker=r.flag("Current Smoker"), target_inr=r.number("Target INR", 1, 5))
+        amiodarone=r.flag("Amiodarone (Cordarone)"),
+        enzyme_inducer=r.any_flag(INDUCER_COLUMNS),
+        statin=r.any_flag(STATIN_COLUMNS),
+        azole=r.flag("Anti-fungal Azoles"),
+        sulfonamide=r.flag("Sulfonamide Antibiotics"),
+        macrolide=r.flag("Macrolide Antibiotics"),
+        smoker=r.flag("Current Smoker"),
+        target_inr=r.number("Target INR", 1, 5),
+    )
     proxies: dict[str, str | None] = {rsid: r.choice(column, mapping) for rsid, column, _, mapping in IMPUTATION_RULES}
     rs9923231 = r.choice(COL_RS9923231, VKORC1_GENOTYPES)
     vkorc1, source = impute_vkorc1(cov.race, rs9923231, proxies)
-    return IwpcRecord(line=line, subject=subject, covariates=cov, stable=r.flag(COL_STABLE),
-                      dose_mg_week=r.number(COL_DOSE, 0.1, 400), cyp2c9=r.cyp2c9(), rs9923231=rs9923231,
-                      vkorc1=vkorc1, vkorc1_source=source, proxies=proxies)
+    return IwpcRecord(
+        line=line,
+        subject=subject,
+        covariates=cov,
+        stable=r.flag(COL_STABLE),
+        dose_mg_week=r.number(COL_DOSE, 0.1, 400),
+        cyp2c9=r.cyp2c9(),
+        rs9923231=rs9923231,
+        vkorc1=vkorc1,
+        vkorc1_source=source,
+        proxies=proxies,
+    )
 
 
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
@@ -422,8 +518,9 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         with open(path, encoding="utf-8-sig", newline="") as fh:
             yield from _parse(path, csv.reader(fh))
     except OSError as exc:
-        raise ImportSourceError(f"{path}: cannot read ({exc.strerror})",
-                                hint="pass --iwpc pointing at the PharmGKB IWPC warfarin.csv") from None
+        raise ImportSourceError(
+            f"{path}: cannot read ({exc.strerror})", hint="pass --iwpc pointing at the PharmGKB IWPC warfarin.csv"
+        ) from None
 
 
 def _parse(path: Path, reader: Any) -> Iterator[tuple[int, dict[str, str]]]:
@@ -433,16 +530,18 @@ def _parse(path: Path, reader: Any) -> Iterator[tuple[int, dict[str, str]]]:
     header = [h.strip() for h in header]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise ImportSourceError(f"{path}:1: column {missing[0]!r} missing"
-                                + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""),
-                                hint="is this the PharmGKB IWPC warfarin table?")
+        raise ImportSourceError(
+            f"{path}:1: column {missing[0]!r} missing"
+            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""),
+            hint="is this the PharmGKB IWPC warfarin table?",
+        )
     for cells in reader:
         if not any(c.strip() for c in cells):
             continue  # the PharmGKB export ends with an empty row
-        if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
+        if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
             raise ImportSourceError(f"{path}:{reader.line_num}: {len(cells)} fields, header has {len(header)}")
         cells = cells + [""] * (len(header) - len(cells))
-        yield reader.line_num, dict(zip(header, cells[:len(header)], strict=True))
+        yield reader.line_num, dict(zip(header, cells[: len(header)], strict=True))
 
 
 def read_iwpc(path: str | Path) -> list[IwpcRecord]:

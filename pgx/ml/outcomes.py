@@ -49,8 +49,9 @@ def read_outcomes(path: str | Path, kb: KnowledgeBase) -> list[OutcomeRow]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
     if missing:
-        raise PatientFileError(path, f"missing column(s) {', '.join(missing)}", line=1,
-                               hint="required: patient_id, drug, responded")
+        raise PatientFileError(
+            path, f"missing column(s) {', '.join(missing)}", line=1, hint="required: patient_id, drug, responded"
+        )
     for line, rec in enumerate(reader, start=2):
         rec = {k: (v or "").strip() for k, v in rec.items() if k is not None}
         drug = rec["drug"].lower()
@@ -65,27 +66,39 @@ def read_outcomes(path: str | Path, kb: KnowledgeBase) -> list[OutcomeRow]:
         for item in filter(None, (p.strip() for p in rec.get("phenotypes", "").split(";"))):
             gene, sep, value = item.partition("=")
             if not sep or gene.strip() not in kb.genes:
-                raise PatientFileError(path, f"column phenotypes: {item!r} is not GENE=PHENOTYPE for a gene pgx "
-                                       "knows", line=line)
+                raise PatientFileError(
+                    path, f"column phenotypes: {item!r} is not GENE=PHENOTYPE for a gene pgx knows", line=line
+                )
             phenotypes[gene.strip()] = value.strip()
         try:
             cov = PatientCovariates(
-                age=_number(path, line, "age", rec.get("age", "")), sex=rec.get("sex") or None,
+                age=_number(path, line, "age", rec.get("age", "")),
+                sex=rec.get("sex") or None,
                 weight_kg=_number(path, line, "weight_kg", rec.get("weight_kg", "")),
-                medications=[m for m in rec.get("medications", "").split(";") if m.strip()])
+                medications=[m for m in rec.get("medications", "").split(";") if m.strip()],
+            )
         except ValidationError as exc:
             err = exc.errors()[0]
             raise PatientFileError(path, f"column {err['loc'][0]}: {err['msg']}", line=line) from None
-        rows.append(OutcomeRow(patient_id=rec["patient_id"], sample=rec.get("sample") or None, drug=drug,
-                               indication=rec.get("indication") or None, responded=answer in TRUE,
-                               covariates=cov, phenotypes=phenotypes))
+        rows.append(
+            OutcomeRow(
+                patient_id=rec["patient_id"],
+                sample=rec.get("sample") or None,
+                drug=drug,
+                indication=rec.get("indication") or None,
+                responded=answer in TRUE,
+                covariates=cov,
+                phenotypes=phenotypes,
+            )
+        )
     if not rows:
         raise PatientFileError(path, "no outcome rows")
     return rows
 
 
-def row_states(path: str | Path, rows: list[OutcomeRow], kb: KnowledgeBase,
-               calls: CallReport | None) -> list[PatientState]:
+def row_states(
+    path: str | Path, rows: list[OutcomeRow], kb: KnowledgeBase, calls: CallReport | None
+) -> list[PatientState]:
     """The patient behind each row (before phenoconversion): from its phenotypes, or its sample's calls."""
     by_sample = {s.sample: s.genes for s in calls.samples} if calls is not None else {}
     states = []

@@ -32,17 +32,30 @@ def build_prior(kb: KnowledgeBase, rb: RuleBase, out: Path | None = None) -> Mod
     out = out or bundled_model(DEFAULT_NAME).parent
     data = simulated_dataset(kb, rb, TRAIN_PATIENTS, SEED)
     holdout = simulated_dataset(kb, rb, HOLDOUT_PATIENTS, SEED + 1)
-    description = (f"SIMULATED cohort, not patients: {TRAIN_PATIENTS} simulated patients (seed {SEED}) from the "
-                   "generative model documented in pgx/ml/cohort.py (pathway function from activity scores and "
-                   "phenotypes after phenoconversion, effect sizes scaled by CPIC/PharmGKB evidence level), "
-                   f"knowledge {kb.version}, rules {rb.version}; hold-out: {HOLDOUT_PATIENTS} more (seed {SEED + 1}).")
-    return train(data, out, name=DEFAULT_NAME, seed=SEED, folds=5, trained_on_outcomes=False,
-                 data_description=description, label=PRIOR_LABEL, version=VERSION, holdout=holdout, known_limits=[
-                     "Not trained on any patient outcome: it restates guideline pharmacology as probabilities. "
-                     "Its probabilities are a prior, not an observed response rate.",
-                     "Drugs without a pathway gene that pgx calls all get the same probability; their order is "
-                     "alphabetical, not clinical.",
-                     "Drug-specific efficacy differences (e.g. prasugrel vs ticagrelor) are not modelled.",
-                     "Replace it with a model trained on your own outcomes (pgx ml train) before relying on the "
-                     "probabilities themselves.",
-                 ])
+    description = (
+        f"SIMULATED cohort, not patients: {TRAIN_PATIENTS} simulated patients (seed {SEED}) from the "
+        "generative model documented in pgx/ml/cohort.py (pathway function from activity scores and "
+        "phenotypes after phenoconversion, effect sizes scaled by CPIC/PharmGKB evidence level), "
+        f"knowledge {kb.version}, rules {rb.version}; hold-out: {HOLDOUT_PATIENTS} more (seed {SEED + 1})."
+    )
+    return train(
+        data,
+        out,
+        name=DEFAULT_NAME,
+        seed=SEED,
+        folds=5,
+        trained_on_outcomes=False,
+        data_description=description,
+        label=PRIOR_LABEL,
+        version=VERSION,
+        holdout=holdout,
+        known_limits=[
+            "Not trained on any patient outcome: it restates guideline pharmacology as probabilities. "
+            "Its probabilities are a prior, not an observed response rate.",
+            "Drugs without a pathway gene that pgx calls all get the same probability; their order is "
+            "alphabetical, not clinical.",
+            "Drug-specific efficacy differences (e.g. prasugrel vs ticagrelor) are not modelled.",
+            "Replace it with a model trained on your own outcomes (pgx ml train) before relying on the "
+            "probabilities themselves.",
+        ],
+    )

@@ -58,11 +58,22 @@ def make_estimator(seed: int, x: np.ndarray) -> Pipeline:
     rather than imputed: the model then simply does not use it, and says so in its card.
     """
     used = [i for i in range(x.shape[1]) if not np.isnan(x[:, i]).all()]
-    return Pipeline([
-        ("features", ColumnTransformer([("used", "passthrough", used)], remainder="drop")),
-        ("model", HistGradientBoostingClassifier(max_iter=250, learning_rate=0.05, max_leaf_nodes=15,
-                                                 min_samples_leaf=40, l2_regularization=1.0, random_state=seed)),
-    ])
+    return Pipeline(
+        [
+            ("features", ColumnTransformer([("used", "passthrough", used)], remainder="drop")),
+            (
+                "model",
+                HistGradientBoostingClassifier(
+                    max_iter=250,
+                    learning_rate=0.05,
+                    max_leaf_nodes=15,
+                    min_samples_leaf=40,
+                    l2_regularization=1.0,
+                    random_state=seed,
+                ),
+            ),
+        ]
+    )
 
 
 def unused_features(x: np.ndarray) -> list[str]:
@@ -80,15 +91,17 @@ class Dataset:
     groups: np.ndarray
 
 
-def build_dataset(kb: KnowledgeBase, rb: RuleBase, rows: Sequence[OutcomeRow],
-                  states: Sequence[PatientState]) -> Dataset:
+def build_dataset(
+    kb: KnowledgeBase, rb: RuleBase, rows: Sequence[OutcomeRow], states: Sequence[PatientState]
+) -> Dataset:
     """Features exactly as the report computes them: phenoconversion and the rules' flag included."""
     x = np.empty((len(rows), len(FEATURES)))
     for i, (row, state) in enumerate(zip(rows, states, strict=True)):
         converted, flags = patient_flags(kb, rb, state, [row.drug])
         flag = next((f for f in flags if f.drug == row.drug), None)
-        x[i] = feature_row(drug_context(kb, rb, row.drug), converted, flag.level if flag else "no_guideline",
-                           row.covariates)
+        x[i] = feature_row(
+            drug_context(kb, rb, row.drug), converted, flag.level if flag else "no_guideline", row.covariates
+        )
     y = np.array([r.responded for r in rows], dtype=int)
     return Dataset(x=x, y=y, groups=np.array([r.patient_id for r in rows]))
 
@@ -112,11 +125,16 @@ def metrics(y: np.ndarray, p: np.ndarray, bins: int = 10) -> dict[str, Any]:
     base = float(y.mean())
     frac, mean_pred = calibration_curve(y, p, n_bins=bins, strategy="quantile")
     return {
-        "n": int(len(y)), "responders": int(y.sum()), "base_rate": base,
+        "n": int(len(y)),
+        "responders": int(y.sum()),
+        "base_rate": base,
         "roc_auc": float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else float("nan"),
-        "brier": float(brier_score_loss(y, p)), "brier_base_rate": base * (1 - base),
-        "reliability": {"predicted": [round(float(v), 4) for v in mean_pred],
-                        "observed": [round(float(v), 4) for v in frac]},
+        "brier": float(brier_score_loss(y, p)),
+        "brier_base_rate": base * (1 - base),
+        "reliability": {
+            "predicted": [round(float(v), 4) for v in mean_pred],
+            "observed": [round(float(v), 4) for v in frac],
+        },
     }
 
 
@@ -131,8 +149,9 @@ def reliability_png(m: dict[str, Any], path: str | Path, title: str) -> None:
     ax.plot(m["reliability"]["predicted"], m["reliability"]["observed"], marker="o", label="model (out of fold)")
     ax.set_xlabel("predicted probability of response")
     ax.set_ylabel("observed share responding")
-    ax.set_title(f"{title}\nAUC {m['roc_auc']:.3f}, Brier {m['brier']:.3f} (base rate {m['brier_base_rate']:.3f})",
-                 fontsize=9)
+    ax.set_title(
+        f"{title}\nAUC {m['roc_auc']:.3f}, Brier {m['brier']:.3f} (base rate {m['brier_base_rate']:.3f})", fontsize=9
+    )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.legend(loc="upper left", fontsize=8)
@@ -141,9 +160,20 @@ def reliability_png(m: dict[str, Any], path: str | Path, title: str) -> None:
     plt.close(fig)
 
 
-def train(data: Dataset, out: str | Path, *, name: str, seed: int, folds: int, trained_on_outcomes: bool,
-          data_description: str, label: str | None = None, version: str | None = None,
-          known_limits: list[str] | None = None, holdout: Dataset | None = None) -> ModelCard:
+def train(
+    data: Dataset,
+    out: str | Path,
+    *,
+    name: str,
+    seed: int,
+    folds: int,
+    trained_on_outcomes: bool,
+    data_description: str,
+    label: str | None = None,
+    version: str | None = None,
+    known_limits: list[str] | None = None,
+    holdout: Dataset | None = None,
+) -> ModelCard:
     """Cross-validate, fit on everything, save NAME.skops + card + reliability diagram in ``out``.
 
     ``holdout`` (data never seen in training) is scored by the final model and recorded in the card.
@@ -157,11 +187,14 @@ def train(data: Dataset, out: str | Path, *, name: str, seed: int, folds: int, t
     rng = np.random.default_rng(seed)
     background = data.x[rng.choice(len(data.x), size=min(BACKGROUND_ROWS, len(data.x)), replace=False)]
     check = data.x[rng.choice(len(data.x), size=min(12, len(data.x)), replace=False)]
-    limits = list(known_limits or [
-        "Trained on this institution's outcomes only; it inherits their case mix, outcome definitions and biases.",
-        "Probabilities order drugs for one patient; they are not a guarantee of response.",
-        "Never overrides a rule: contraindicated/avoid drugs rank below every permitted drug.",
-    ])
+    limits = list(
+        known_limits
+        or [
+            "Trained on this institution's outcomes only; it inherits their case mix, outcome definitions and biases.",
+            "Probabilities order drugs for one patient; they are not a guarantee of response.",
+            "Never overrides a rule: contraindicated/avoid drugs rank below every permitted drug.",
+        ]
+    )
     recorded: dict[str, Any] = {"cross_validation": cv}
     if holdout is not None:
         recorded["holdout"] = metrics(holdout.y, predict_proba(est, holdout.x))
@@ -169,14 +202,24 @@ def train(data: Dataset, out: str | Path, *, name: str, seed: int, folds: int, t
     if unused:
         limits.append(f"Does not use {', '.join(unused)}: no training row had a value.")
     return save_model(
-        est, out / f"{name}.skops", predict=predict_proba, check_inputs=check, name=name, kind=KIND,
-        version=version or date.today().isoformat(), estimator=repr(est), trained_on_outcomes=trained_on_outcomes,
+        est,
+        out / f"{name}.skops",
+        predict=predict_proba,
+        check_inputs=check,
+        name=name,
+        kind=KIND,
+        version=version or date.today().isoformat(),
+        estimator=repr(est),
+        trained_on_outcomes=trained_on_outcomes,
         label=label or (f"trained on outcomes ({data_description})" if trained_on_outcomes else PRIOR_LABEL),
         data=data_description,
         intended_use="Order the drugs the rules still permit for an indication by predicted probability of "
-                     "response, for a pharmacist's review next to the guideline flags.",
-        known_limits=limits, metrics=recorded, features=FEATURES, extra={"background": to_rows(background),
-                                                                         "seed": seed})
+        "response, for a pharmacist's review next to the guideline flags.",
+        known_limits=limits,
+        metrics=recorded,
+        features=FEATURES,
+        extra={"background": to_rows(background), "seed": seed},
+    )
 
 
 def evaluate(model: LoadedModel, data: Dataset) -> dict[str, Any]:
@@ -187,8 +230,10 @@ def evaluate(model: LoadedModel, data: Dataset) -> dict[str, Any]:
 def load_ranker(path: str | None = None) -> LoadedModel:
     model = load_model(path or bundled_model(DEFAULT_NAME), kind=KIND, predict=predict_proba)
     if model.card.features != FEATURES:
-        raise ModelError(f"{model.path}: built for other features than this pgx computes",
-                         hint="retrain it with this version: pgx ml train")
+        raise ModelError(
+            f"{model.path}: built for other features than this pgx computes",
+            hint="retrain it with this version: pgx ml train",
+        )
     return model
 
 
@@ -197,9 +242,15 @@ def _words(value: str, effect: float) -> str:
     return f"{value}: {verb} the predicted chance of response by {abs(effect) * 100:.0f} points"
 
 
-def rank_therapies(kb: KnowledgeBase, rb: RuleBase, indication: str, converted: PatientState,
-                   flags: Sequence[DrugFlag], covariates: PatientCovariates | None = None,
-                   model: LoadedModel | None = None) -> TherapyRanking:
+def rank_therapies(
+    kb: KnowledgeBase,
+    rb: RuleBase,
+    indication: str,
+    converted: PatientState,
+    flags: Sequence[DrugFlag],
+    covariates: PatientCovariates | None = None,
+    model: LoadedModel | None = None,
+) -> TherapyRanking:
     """Order an indication's drugs: permitted first, each tier by predicted probability of response.
 
     ``converted`` and ``flags`` are the report's own (after phenoconversion); a drug of the
@@ -224,13 +275,22 @@ def rank_therapies(kb: KnowledgeBase, rb: RuleBase, indication: str, converted: 
         shown = {g: e for g, e in effects.items() if described[g] is not None}
         for group, effect in top_effects(shown, TOP_CONTRIBUTIONS, MIN_EFFECT):
             value = described[group] or group
-            contributions.append(Contribution(feature=group, value=value, effect=round(effect, 4),
-                                              unit="probability points", text=_words(value, effect)))
+            contributions.append(
+                Contribution(
+                    feature=group,
+                    value=value,
+                    effect=round(effect, 4),
+                    unit="probability points",
+                    text=_words(value, effect),
+                )
+            )
         permitted = level not in NOT_PERMITTED
         notes = []
         if not permitted:
-            notes.append(f"Not recommended: the rules say {(action or level).replace('_', ' ')}; placed below every "
-                         "permitted drug whatever its predicted response.")
+            notes.append(
+                f"Not recommended: the rules say {(action or level).replace('_', ' ')}; placed below every "
+                "permitted drug whatever its predicted response."
+            )
         elif level == "change":
             notes.append(f"Permitted with a dose change: {(action or 'change').replace('_', ' ')} (see its flag).")
         elif level == "caution":
@@ -240,12 +300,21 @@ def rank_therapies(kb: KnowledgeBase, rb: RuleBase, indication: str, converted: 
             notes.append(f"The rules could not assess it: {why}.")
         if not contributions:
             notes.append("No feature moves this prediction from the training cohort's average.")
-        therapies.append(RankedTherapy(drug=drug, rank=0, permitted=permitted, flag_level=level, flag_action=action,
-                                       probability=round(p, 4), contributions=contributions, notes=notes))
+        therapies.append(
+            RankedTherapy(
+                drug=drug,
+                rank=0,
+                permitted=permitted,
+                flag_level=level,
+                flag_action=action,
+                probability=round(p, 4),
+                contributions=contributions,
+                notes=notes,
+            )
+        )
     therapies.sort(key=lambda t: (not t.permitted, -(t.probability or 0.0), t.drug))
     ranked = [t.model_copy(update={"rank": i}) for i, t in enumerate(therapies, start=1)]
-    return TherapyRanking(indication=indication, model=model.card.ref(), label=model.card.label,
-                          therapies=ranked)
+    return TherapyRanking(indication=indication, model=model.card.ref(), label=model.card.label, therapies=ranked)
 
 
 def dump_metrics(m: dict[str, Any]) -> str:

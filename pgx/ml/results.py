@@ -42,8 +42,9 @@ class DosePrediction(_Out):
     status: Literal["predicted", "not_predicted"] = "predicted"
     reason: str | None = Field(None, description="Why no dose was predicted")
     notes: list[str] = Field(default_factory=list)
-    scenario: dict[str, str] = Field(default_factory=dict,
-                                     description="The genotype combination this prediction used (gene -> result)")
+    scenario: dict[str, str] = Field(
+        default_factory=dict, description="The genotype combination this prediction used (gene -> result)"
+    )
 
 
 class RankedTherapy(_Out):

@@ -66,18 +66,36 @@ DoseGroup = Literal["low", "intermediate", "high"]
 
 #: Pharmacogenetic formula, sqrt(weekly dose in mg) = intercept + sum(coefficient x term).
 IWPC_PHARMACOGENETIC: Mapping[str, float] = {
-    "intercept": 5.6044, "age_decade": -0.2614, "height_cm": 0.0087, "weight_kg": 0.0128,
-    "vkorc1_A/G": -0.8677, "vkorc1_A/A": -1.6974, "vkorc1_unknown": -0.4854,
-    "cyp2c9_*1/*2": -0.5211, "cyp2c9_*1/*3": -0.9357, "cyp2c9_*2/*2": -1.0616, "cyp2c9_*2/*3": -1.9206,
-    "cyp2c9_*3/*3": -2.3312, "cyp2c9_unknown": -0.2188,
-    "asian": -0.1092, "black": -0.2760, "missing_or_mixed": -0.1032,
-    "enzyme_inducer": 1.1816, "amiodarone": -0.5503,
+    "intercept": 5.6044,
+    "age_decade": -0.2614,
+    "height_cm": 0.0087,
+    "weight_kg": 0.0128,
+    "vkorc1_A/G": -0.8677,
+    "vkorc1_A/A": -1.6974,
+    "vkorc1_unknown": -0.4854,
+    "cyp2c9_*1/*2": -0.5211,
+    "cyp2c9_*1/*3": -0.9357,
+    "cyp2c9_*2/*2": -1.0616,
+    "cyp2c9_*2/*3": -1.9206,
+    "cyp2c9_*3/*3": -2.3312,
+    "cyp2c9_unknown": -0.2188,
+    "asian": -0.1092,
+    "black": -0.2760,
+    "missing_or_mixed": -0.1032,
+    "enzyme_inducer": 1.1816,
+    "amiodarone": -0.5503,
 }
 #: Clinical formula (no genotype), same form.
 IWPC_CLINICAL: Mapping[str, float] = {
-    "intercept": 4.0376, "age_decade": -0.2546, "height_cm": 0.0118, "weight_kg": 0.0134,
-    "asian": -0.6752, "black": 0.4060, "missing_or_mixed": 0.0443,
-    "enzyme_inducer": 1.2799, "amiodarone": -0.5695,
+    "intercept": 4.0376,
+    "age_decade": -0.2546,
+    "height_cm": 0.0118,
+    "weight_kg": 0.0134,
+    "asian": -0.6752,
+    "black": 0.4060,
+    "missing_or_mixed": 0.0443,
+    "enzyme_inducer": 1.2799,
+    "amiodarone": -0.5695,
 }
 
 
@@ -88,8 +106,12 @@ def _clinical_terms(cov: Covariates, coef: Mapping[str, float]) -> float | None:
     """
     if cov.age_decade is None or cov.height_cm is None or cov.weight_kg is None:
         return None
-    s = (coef["intercept"] + coef["age_decade"] * cov.age_decade + coef["height_cm"] * cov.height_cm
-         + coef["weight_kg"] * cov.weight_kg)
+    s = (
+        coef["intercept"]
+        + coef["age_decade"] * cov.age_decade
+        + coef["height_cm"] * cov.height_cm
+        + coef["weight_kg"] * cov.weight_kg
+    )
     s += coef.get(cov.race, 0.0)
     s += coef["enzyme_inducer"] * bool(cov.enzyme_inducer) + coef["amiodarone"] * bool(cov.amiodarone)
     return s
@@ -169,8 +191,11 @@ def evaluable_exclusions(cohort: Cohort) -> list[tuple[str, int]]:
     """Why cohort patients are not in the comparison: (missing field, count), applied in order."""
     left = list(cohort.patients)
     out = []
-    for label, get in (("age missing", lambda c: c.age_decade), ("height missing", lambda c: c.height_cm),
-                       ("weight missing", lambda c: c.weight_kg)):
+    for label, get in (
+        ("age missing", lambda c: c.age_decade),
+        ("height missing", lambda c: c.height_cm),
+        ("weight missing", lambda c: c.weight_kg),
+    ):
         before = len(left)
         left = [r for r in left if get(r.covariates) is not None]
         out.append((label, before - len(left)))
@@ -199,11 +224,13 @@ def split(cohort: Cohort, seed: int = SEED) -> Split:
     from sklearn.model_selection import train_test_split
 
     idx = np.arange(len(cohort.patients))
-    train_idx, test_idx = train_test_split(idx, test_size=TEST_SIZE, stratify=strata(cohort.patients),
-                                           random_state=seed)
+    train_idx, test_idx = train_test_split(
+        idx, test_size=TEST_SIZE, stratify=strata(cohort.patients), random_state=seed
+    )
     pick = cohort.patients
-    return Split(train=tuple(pick[i] for i in sorted(train_idx)), test=tuple(pick[i] for i in sorted(test_idx)),
-                 seed=seed)
+    return Split(
+        train=tuple(pick[i] for i in sorted(train_idx)), test=tuple(pick[i] for i in sorted(test_idx)), seed=seed
+    )
 
 
 def cv_folds(records: Sequence[IwpcRecord], seed: int = SEED) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -280,12 +307,14 @@ def evaluate(records: Sequence[IwpcRecord], predictions: Mapping[str, np.ndarray
 
 def baseline_predictions(records: Sequence[IwpcRecord]) -> dict[str, np.ndarray]:
     """The three reference methods for each record (NaN where a formula lacks its inputs)."""
+
     def nan_if_none(v: float | None) -> float:
         return float("nan") if v is None else v
 
     return {
-        "IWPC pharmacogenetic": np.array([nan_if_none(iwpc_pharmacogenetic(r.covariates, r.cyp2c9_genotype(),
-                                                                           r.vkorc1)) for r in records]),
+        "IWPC pharmacogenetic": np.array(
+            [nan_if_none(iwpc_pharmacogenetic(r.covariates, r.cyp2c9_genotype(), r.vkorc1)) for r in records]
+        ),
         "IWPC clinical": np.array([nan_if_none(iwpc_clinical(r.covariates)) for r in records]),
         "fixed 35 mg/week": np.full(len(records), FIXED_DOSE_MG_WEEK),
     }
@@ -304,8 +333,14 @@ def _monotonic() -> list[int]:
     """HistGradientBoosting may only lower the dose with more VKORC1 A alleles, CYP2C9 reduced alleles
     or amiodarone, and only raise it with an enzyme inducer: known pharmacology, so that a few
     unusual patients cannot teach a tree that a more sensitive genotype needs more warfarin."""
-    signs = {"vkorc1_rs9923231_a_count": -1, "cyp2c9_star2_count": -1, "cyp2c9_star3_count": -1,
-             "cyp2c9_other_reduced_count": -1, "amiodarone": -1, "enzyme_inducer": 1}
+    signs = {
+        "vkorc1_rs9923231_a_count": -1,
+        "cyp2c9_star2_count": -1,
+        "cyp2c9_star3_count": -1,
+        "cyp2c9_other_reduced_count": -1,
+        "amiodarone": -1,
+        "enzyme_inducer": 1,
+    }
     return [signs.get(name, 0) for name in FEATURES]
 
 
@@ -359,10 +394,18 @@ def candidates(seed: int = SEED, missing: MissingStrategy = "impute") -> dict[st
     for loss in ("squared_error", "absolute_error"):
         for leaves in (7, 15):
             out[f"hgb_{loss}_{leaves}"] = HistGradientBoostingRegressor(
-                loss=loss, learning_rate=0.05, max_iter=200, max_leaf_nodes=leaves, min_samples_leaf=80,
-                l2_regularization=1.0, monotonic_cst=_monotonic(), random_state=seed)
-    out["random_forest"] = fill(RandomForestRegressor(n_estimators=100, min_samples_leaf=20, max_features=0.5,
-                                                      random_state=seed))
+                loss=loss,
+                learning_rate=0.05,
+                max_iter=200,
+                max_leaf_nodes=leaves,
+                min_samples_leaf=80,
+                l2_regularization=1.0,
+                monotonic_cst=_monotonic(),
+                random_state=seed,
+            )
+    out["random_forest"] = fill(
+        RandomForestRegressor(n_estimators=100, min_samples_leaf=20, max_features=0.5, random_state=seed)
+    )
     return out
 
 
@@ -424,8 +467,9 @@ def _average(a: RootPredictor, b: RootPredictor) -> RootPredictor:
     return lambda x: (a(x) + b(x)) / 2
 
 
-def train(records: Sequence[IwpcRecord], seed: int = SEED,
-          missing: MissingStrategy = "impute") -> tuple[Any, TrainingReport]:
+def train(
+    records: Sequence[IwpcRecord], seed: int = SEED, missing: MissingStrategy = "impute"
+) -> tuple[Any, TrainingReport]:
     """Select a model by 5-fold CV MAE on ``records`` (the training part only), refit it on all of them.
 
     Candidates are :func:`candidates` plus the average of ridge and the best boosted model (a
@@ -456,21 +500,33 @@ def train(records: Sequence[IwpcRecord], seed: int = SEED,
     best_hgb = min((n for n in roots if n.startswith("hgb_")), key=lambda n: _mae(roots[n], dose, comparable))
     average = AVERAGE.format(best_hgb)
     roots[average] = (roots["ridge"] + roots[best_hgb]) / 2
-    predictors[average] = [(v, _average(a, b)) for (v, a), (_, b) in zip(predictors["ridge"], predictors[best_hgb],
-                                                                        strict=True)]
+    predictors[average] = [
+        (v, _average(a, b)) for (v, a), (_, b) in zip(predictors["ridge"], predictors[best_hgb], strict=True)
+    ]
     models[average] = VotingRegressor([("ridge", models["ridge"]), ("hgb", models[best_hgb])])
     cv = {name: metrics(np.square(r[comparable]), dose[comparable]) for name, r in roots.items()}
     chosen = min(cv, key=lambda n: (cv[n].mae, n))
     residual = roots[chosen] - root
     some = np.array([not has_clinical_inputs(r) and has_any_clinical_input(r) for r in records])
-    interval = Interval(level=INTERVAL_LEVEL, complete=conformal_quantile(residual[comparable], INTERVAL_LEVEL),
-                        incomplete=conformal_quantile(residual[some], INTERVAL_LEVEL) if some.any()
-                        else conformal_quantile(residual, INTERVAL_LEVEL))
+    interval = Interval(
+        level=INTERVAL_LEVEL,
+        complete=conformal_quantile(residual[comparable], INTERVAL_LEVEL),
+        incomplete=conformal_quantile(residual[some], INTERVAL_LEVEL)
+        if some.any()
+        else conformal_quantile(residual, INTERVAL_LEVEL),
+    )
     steps = [clone(models[chosen])] if missing == "indicator" else [imputer(seed), clone(models[chosen])]
     estimator = make_pipeline(*steps).fit(x, root)
-    report = TrainingReport(chosen=chosen, missing=missing, cv=cv,
-                            oof_weekly={n: np.square(r) for n, r in roots.items()}, interval=interval, seed=seed,
-                            n_train=len(records), fold_predictors=predictors[chosen])
+    report = TrainingReport(
+        chosen=chosen,
+        missing=missing,
+        cv=cv,
+        oof_weekly={n: np.square(r) for n, r in roots.items()},
+        interval=interval,
+        seed=seed,
+        n_train=len(records),
+        fold_predictors=predictors[chosen],
+    )
     return estimator, report
 
 
@@ -498,32 +554,51 @@ def reference_row(records: Sequence[IwpcRecord]) -> np.ndarray:
     def median(values: list[float | int | None]) -> float:
         return float(np.median([v for v in values if v is not None]))
 
-    ref = Covariates(age_decade=int(median([c.age_decade for c in cov])),
-                     height_cm=round(median([c.height_cm for c in cov]), 1),
-                     weight_kg=round(median([c.weight_kg for c in cov]), 1), sex="male", race="white",
-                     amiodarone=False, enzyme_inducer=False, smoker=False, target_inr=2.5)
+    ref = Covariates(
+        age_decade=int(median([c.age_decade for c in cov])),
+        height_cm=round(median([c.height_cm for c in cov]), 1),
+        weight_kg=round(median([c.weight_kg for c in cov]), 1),
+        sex="male",
+        race="white",
+        amiodarone=False,
+        enzyme_inducer=False,
+        smoker=False,
+        target_inr=2.5,
+    )
     return features(ref, cyp2c9_genotype("*1/*1"), "G/G")
 
 
 def check_rows() -> np.ndarray:
     """Ten typical and awkward patients (NaNs included) whose predictions the card records and load re-checks."""
+
     def row(c9: str | None, vk: str | None, **cov: Any) -> np.ndarray:
         return features(Covariates(**cov), None if c9 is None else cyp2c9_genotype(c9), vk)
 
-    full = {"age_decade": 6, "height_cm": 170.0, "weight_kg": 75.0, "sex": "male", "race": "white",
-            "amiodarone": False, "enzyme_inducer": False, "smoker": False, "target_inr": 2.5}
-    return np.vstack([
-        row("*1/*1", "G/G", **full),
-        row("*3/*3", "A/A", **full),
-        row("*1/*3", "A/G", **{**full, "age_decade": 7, "sex": "female", "weight_kg": 62.0, "amiodarone": True}),
-        row("*1/*2", "A/A", **{**full, "race": "asian", "height_cm": 158.0, "weight_kg": 55.0}),
-        row("*1/*11", "G/G", **{**full, "race": "black", "enzyme_inducer": True, "weight_kg": 110.0}),
-        row(None, None, **{**full, "race": "missing_or_mixed"}),
-        row("*2/*3", "A/G", age_decade=8, height_cm=None, weight_kg=68.0, race="white"),
-        row("*1/*1", "A/G", age_decade=5, height_cm=182.0, weight_kg=None, sex=None),
-        row("*1/*1", "G/G", age_decade=None, height_cm=165.0, weight_kg=80.0, smoker=True),
-        row("*1/*7", "A/A", age_decade=4, height_cm=175.0, weight_kg=90.0, target_inr=3.0),
-    ])
+    full = {
+        "age_decade": 6,
+        "height_cm": 170.0,
+        "weight_kg": 75.0,
+        "sex": "male",
+        "race": "white",
+        "amiodarone": False,
+        "enzyme_inducer": False,
+        "smoker": False,
+        "target_inr": 2.5,
+    }
+    return np.vstack(
+        [
+            row("*1/*1", "G/G", **full),
+            row("*3/*3", "A/A", **full),
+            row("*1/*3", "A/G", **{**full, "age_decade": 7, "sex": "female", "weight_kg": 62.0, "amiodarone": True}),
+            row("*1/*2", "A/A", **{**full, "race": "asian", "height_cm": 158.0, "weight_kg": 55.0}),
+            row("*1/*11", "G/G", **{**full, "race": "black", "enzyme_inducer": True, "weight_kg": 110.0}),
+            row(None, None, **{**full, "race": "missing_or_mixed"}),
+            row("*2/*3", "A/G", age_decade=8, height_cm=None, weight_kg=68.0, race="white"),
+            row("*1/*1", "A/G", age_decade=5, height_cm=182.0, weight_kg=None, sex=None),
+            row("*1/*1", "G/G", age_decade=None, height_cm=165.0, weight_kg=80.0, smoker=True),
+            row("*1/*7", "A/A", age_decade=4, height_cm=175.0, weight_kg=90.0, target_inr=3.0),
+        ]
+    )
 
 
 # -- prediction for a report ----------------------------------------------------------------------
@@ -536,19 +611,22 @@ CARD_EXTRA = ("interval", "reference", "coverage", "split")
 def _load(path: str) -> LoadedModel:
     model = load_model(path, kind=MODEL_KIND, predict=predict_weekly)
     if model.card.features != list(FEATURES):
-        raise ModelError(f"{path}: trained on features {', '.join(model.card.features)}, but this pgx builds "
-                         f"{', '.join(FEATURES)}", hint="retrain with benchmarks/warfarin_dose.py --write-model")
+        raise ModelError(
+            f"{path}: trained on features {', '.join(model.card.features)}, but this pgx builds {', '.join(FEATURES)}",
+            hint="retrain with benchmarks/warfarin_dose.py --write-model",
+        )
     absent = [key for key in CARD_EXTRA if key not in model.card.extra]
     if absent:
-        raise ModelError(f"{path}: model card lacks {', '.join(absent)} under 'extra'",
-                         hint="retrain with benchmarks/warfarin_dose.py --write-model")
+        raise ModelError(
+            f"{path}: model card lacks {', '.join(absent)} under 'extra'",
+            hint="retrain with benchmarks/warfarin_dose.py --write-model",
+        )
     return model
 
 
 def load_warfarin_model(path: str | Path | None = None) -> LoadedModel:
     """The bundled model (``pgx/ml/artifacts/warfarin_dose.skops``) or the one at ``path``, checked and cached."""
     return _load(str(Path(path) if path is not None else bundled_model(MODEL_NAME)))
-
 
 
 VKORC1_BY_PHENOTYPE = {"-1639 AA": "A/A", "-1639 AG": "A/G", "-1639 GG": "G/G"}
@@ -558,14 +636,23 @@ _NOT_MODELLED: tuple[DrugClass, ...] = ("azole", "sulfonamide", "macrolide")
 
 
 def _not_predicted(reason: str, model: LoadedModel | None, **extra: Any) -> DosePrediction:
-    return DosePrediction(drug=DRUG, status="not_predicted", reason=reason,
-                          model=None if model is None else model.card.ref(), **extra)
+    return DosePrediction(
+        drug=DRUG, status="not_predicted", reason=reason, model=None if model is None else model.card.ref(), **extra
+    )
 
 
 def missing_inputs(patient: PatientCovariates | None, cov: Covariates) -> list[str]:
     """Covariates the model will see as unknown, named as in a ``--patient`` file."""
-    out = [name for name, value in (("age", cov.age_decade), ("height_cm", cov.height_cm),
-                                    ("weight_kg", cov.weight_kg), ("sex", cov.sex)) if value is None]
+    out = [
+        name
+        for name, value in (
+            ("age", cov.age_decade),
+            ("height_cm", cov.height_cm),
+            ("weight_kg", cov.weight_kg),
+            ("sex", cov.sex),
+        )
+        if value is None
+    ]
     if patient is None or patient.race == "unknown":
         out.append("race")
     if cov.amiodarone is None:
@@ -574,8 +661,9 @@ def missing_inputs(patient: PatientCovariates | None, cov: Covariates) -> list[s
     return out
 
 
-def predict_dose(state: PatientState, covariates: PatientCovariates | None,
-                 model: LoadedModel | None = None) -> list[DosePrediction]:
+def predict_dose(
+    state: PatientState, covariates: PatientCovariates | None, model: LoadedModel | None = None
+) -> list[DosePrediction]:
     """One warfarin dose prediction per CYP2C9 x VKORC1 genotype the calls leave possible.
 
     Not predicted (with the reason) when CYP2C9 or VKORC1 was not called (a normal genotype is
@@ -594,17 +682,26 @@ def predict_dose(state: PatientState, covariates: PatientCovariates | None,
     cov = Covariates.from_patient(covariates, state.medications)
     missing = missing_inputs(covariates, cov)
     if cov.age_decade is None and cov.height_cm is None and cov.weight_kg is None:
-        return [_not_predicted("age, height and weight are all unknown: give --patient with age, height_cm and "
-                               "weight_kg", model, missing_inputs=missing)]
+        return [
+            _not_predicted(
+                "age, height and weight are all unknown: give --patient with age, height_cm and weight_kg",
+                model,
+                missing_inputs=missing,
+            )
+        ]
     if covariates is not None and covariates.age is not None and covariates.age < ADULT_AGE:
-        return [_not_predicted(f"age {covariates.age:g}: the IWPC cohort is adult; pgx has no pediatric warfarin "
-                               "model", model)]
+        return [
+            _not_predicted(
+                f"age {covariates.age:g}: the IWPC cohort is adult; pgx has no pediatric warfarin model", model
+            )
+        ]
     meds = sorted({*(covariates.medications if covariates else []), *state.medications})
     return [_scenario(model, cov, missing, o9, ov, meds) for o9 in c9.options for ov in vk.options]
 
 
-def _scenario(model: LoadedModel, cov: Covariates, missing: list[str], o9: GeneOption, ov: GeneOption,
-              meds: list[str]) -> DosePrediction:
+def _scenario(
+    model: LoadedModel, cov: Covariates, missing: list[str], o9: GeneOption, ov: GeneOption, meds: list[str]
+) -> DosePrediction:
     label = {"CYP2C9": o9.diplotype or "?", "VKORC1": ov.phenotype or ov.diplotype or "?"}
     vkorc1 = VKORC1_BY_PHENOTYPE.get(ov.phenotype or "")
     genotype = cyp2c9_genotype(o9.diplotype or "")
@@ -615,9 +712,11 @@ def _scenario(model: LoadedModel, cov: Covariates, missing: list[str], o9: GeneO
     notes = []
     if genotype.other_reduced is None:
         missing.append("CYP2C9 allele function")
-        notes.append(f"CYP2C9 {genotype.diplotype} has an allele of uncertain or unknown function: the model cannot "
-                     "use it and counts it as the cohort would make likely (almost always normal function); if it "
-                     "lowers CYP2C9 activity, the dose needed is lower than predicted.")
+        notes.append(
+            f"CYP2C9 {genotype.diplotype} has an allele of uncertain or unknown function: the model cannot "
+            "use it and counts it as the cohort would make likely (almost always normal function); if it "
+            "lowers CYP2C9 activity, the dose needed is lower than predicted."
+        )
     x = features(cov, genotype, vkorc1)
     extra = model.card.extra
     root = float(np.sqrt(predict_weekly(model.estimator, x[None, :])[0]))
@@ -628,78 +727,121 @@ def _scenario(model: LoadedModel, cov: Covariates, missing: list[str], o9: GeneO
     notes += _notes(missing, complete, o9, meds, extra)
     reference = from_rows([extra["reference"]])[0]
     effects = perturbation_effects(lambda rows: predict_weekly(model.estimator, rows), x, reference, GROUPS)
-    contributions = [_contribution(group, effect, cov, genotype, vkorc1, extra)
-                     for group, effect in top_effects(effects, n=5, min_abs=0.05)]
-    return DosePrediction(drug=DRUG, dose_mg_per_week=round(weekly, 1), interval=(round(lo, 1), round(hi, 1)),
-                          interval_level=interval.level, daily_equivalent_mg=round(weekly / 7, 1),
-                          model=model.card.ref(), contributions=contributions, missing_inputs=missing,
-                          notes=notes, scenario=label)
+    contributions = [
+        _contribution(group, effect, cov, genotype, vkorc1, extra)
+        for group, effect in top_effects(effects, n=5, min_abs=0.05)
+    ]
+    return DosePrediction(
+        drug=DRUG,
+        dose_mg_per_week=round(weekly, 1),
+        interval=(round(lo, 1), round(hi, 1)),
+        interval_level=interval.level,
+        daily_equivalent_mg=round(weekly / 7, 1),
+        model=model.card.ref(),
+        contributions=contributions,
+        missing_inputs=missing,
+        notes=notes,
+        scenario=label,
+    )
 
 
 def _notes(missing: list[str], complete: bool, o9: GeneOption, meds: list[str], extra: Mapping[str, Any]) -> list[str]:
     notes = []
     if missing:
         held_out = extra.get("coverage", {})
-        width = ("the interval is the wider one measured for cohort patients missing age, height or weight "
-                 f"(held-out coverage {100 * held_out.get('incomplete', float('nan')):.0f} %)" if not complete
-                 else "the interval does not widen for them and may be too narrow for this patient")
-        notes.append(f"Predicted without {', '.join(missing)}: the model estimates each from this patient's other "
-                     "covariates as they go together in the IWPC cohort, not from a typical patient, and this "
-                     f"prediction is less certain than one with them; {width}.")
+        width = (
+            "the interval is the wider one measured for cohort patients missing age, height or weight "
+            f"(held-out coverage {100 * held_out.get('incomplete', float('nan')):.0f} %)"
+            if not complete
+            else "the interval does not widen for them and may be too narrow for this patient"
+        )
+        notes.append(
+            f"Predicted without {', '.join(missing)}: the model estimates each from this patient's other "
+            "covariates as they go together in the IWPC cohort, not from a typical patient, and this "
+            f"prediction is less certain than one with them; {width}."
+        )
     if o9.conversion is not None:
         perpetrators = set(o9.conversion.perpetrators)
-        covered = "" if perpetrators <= _MODEL_DRUGS else (
-            f" {', '.join(sorted(perpetrators - _MODEL_DRUGS))} is not in the model: expect a lower dose requirement "
-            "than predicted and check the INR early.")
-        notes.append(f"CYP2C9 phenotype converted by {', '.join(sorted(perpetrators))}; the model uses the genotype "
-                     f"{o9.diplotype} and amiodarone/enzyme inducers as covariates.{covered}")
+        covered = (
+            ""
+            if perpetrators <= _MODEL_DRUGS
+            else (
+                f" {', '.join(sorted(perpetrators - _MODEL_DRUGS))} is not in the model: expect a lower dose requirement "
+                "than predicted and check the INR early."
+            )
+        )
+        notes.append(
+            f"CYP2C9 phenotype converted by {', '.join(sorted(perpetrators))}; the model uses the genotype "
+            f"{o9.diplotype} and amiodarone/enzyme inducers as covariates.{covered}"
+        )
     other = [m for m in meds if any(m in DRUG_CLASSES[c] for c in _NOT_MODELLED)]
     if other:
-        notes.append(f"{', '.join(other)} interacts with warfarin but is too rare in the IWPC cohort to be in the "
-                     "model; adjust and monitor the INR.")
+        notes.append(
+            f"{', '.join(other)} interacts with warfarin but is too rare in the IWPC cohort to be in the "
+            "model; adjust and monitor the INR."
+        )
     for given, meant in near_misses(meds).items():
-        notes.append(f"Medication {given!r} is not one the model knows; did you mean {meant}? It was counted as not "
-                     "taken.")
-    notes.append("Contributions compare this patient with a reference patient (VKORC1 -1639 GG, CYP2C9 *1/*1, "
-                 "cohort median age, height and weight, White, male, non-smoker, target INR 2.5, no amiodarone or "
-                 "enzyme inducer); they need not add up.")
+        notes.append(
+            f"Medication {given!r} is not one the model knows; did you mean {meant}? It was counted as not taken."
+        )
+    notes.append(
+        "Contributions compare this patient with a reference patient (VKORC1 -1639 GG, CYP2C9 *1/*1, "
+        "cohort median age, height and weight, White, male, non-smoker, target INR 2.5, no amiodarone or "
+        "enzyme inducer); they need not add up."
+    )
     notes.append("Not in the model: CYP4F2*3 and rs12777823 (see the CPIC algorithm's adjustments).")
     return notes
 
 
-def _contribution(group: str, effect: float, cov: Covariates, genotype: Cyp2c9Genotype, vkorc1: str,
-                  extra: Mapping[str, Any]) -> Contribution:
+def _contribution(
+    group: str, effect: float, cov: Covariates, genotype: Cyp2c9Genotype, vkorc1: str, extra: Mapping[str, Any]
+) -> Contribution:
     ref = extra["reference"]
     value, against = _words(group, cov, genotype, vkorc1, ref)
     direction = "higher" if effect > 0 else "lower"
-    return Contribution(feature=group, value=value, effect=round(effect, 2), unit="mg/week",
-                        text=f"{value}: {abs(effect):.1f} mg/week {direction} than {against}")
+    return Contribution(
+        feature=group,
+        value=value,
+        effect=round(effect, 2),
+        unit="mg/week",
+        text=f"{value}: {abs(effect):.1f} mg/week {direction} than {against}",
+    )
 
 
-def _words(group: str, cov: Covariates, genotype: Cyp2c9Genotype, vkorc1: str,
-           ref: Sequence[float | None]) -> tuple[str, str]:
+def _words(
+    group: str, cov: Covariates, genotype: Cyp2c9Genotype, vkorc1: str, ref: Sequence[float | None]
+) -> tuple[str, str]:
     """This patient's value of a feature group and the reference's, in words."""
+
     def taking(flag: bool | None, name: str) -> str:
         return f"{name} not known" if flag is None else (f"taking {name}" if flag else f"not taking {name}")
 
     def known(v: float | None, fmt: str) -> str:
         return "not given" if v is None else fmt.format(v)
 
-    races = {"white": "White", "asian": "Asian", "black": "Black or African American",
-             "missing_or_mixed": "race missing or mixed"}
+    races = {
+        "white": "White",
+        "asian": "Asian",
+        "black": "Black or African American",
+        "missing_or_mixed": "race missing or mixed",
+    }
     table: dict[str, tuple[str, str]] = {
         "VKORC1 rs9923231": (f"VKORC1 {_VKORC1_WORDS[vkorc1]}", "for -1639 GG"),
         "CYP2C9 genotype": (f"CYP2C9 {genotype.diplotype}", "for *1/*1"),
-        "age": (f"age {known(cov.age_decade, '{0}0-{0}9')}".replace("90-99", "90+"),
-                f"at {int(ref[0] or 0)}0-{int(ref[0] or 0)}9 years (cohort median)"),
+        "age": (
+            f"age {known(cov.age_decade, '{0}0-{0}9')}".replace("90-99", "90+"),
+            f"at {int(ref[0] or 0)}0-{int(ref[0] or 0)}9 years (cohort median)",
+        ),
         "height": (f"height {known(cov.height_cm, '{:.0f} cm')}", f"at {ref[1]:.0f} cm (cohort median)"),
         "weight": (f"weight {known(cov.weight_kg, '{:.0f} kg')}", f"at {ref[2]:.0f} kg (cohort median)"),
         "sex": ("sex not given" if cov.sex is None else cov.sex, "for a male patient"),
         "race": (races[cov.race], "for a White patient"),
         "amiodarone": (taking(cov.amiodarone, "amiodarone"), "without amiodarone"),
         "enzyme inducer": (taking(cov.enzyme_inducer, "an enzyme inducer"), "without one"),
-        "smoking": ("smoking not known" if cov.smoker is None else ("smoker" if cov.smoker else "non-smoker"),
-                    "for a non-smoker"),
+        "smoking": (
+            "smoking not known" if cov.smoker is None else ("smoker" if cov.smoker else "non-smoker"),
+            "for a non-smoker",
+        ),
         "target INR": (f"target INR {known(cov.target_inr, '{:g}')}", "at target INR 2.5"),
     }
     return table[group]

@@ -226,8 +226,11 @@ def _status_phenotypes(gene: Gene, rows: list[OutsideRow]) -> list[str]:
     def matches(names: set[str], allele: str) -> bool:
         return any(c == allele or c.startswith(allele + ":") for c in names)
 
-    return [f"{a} {'positive' if matches(plain, a) else 'negative'}" for a in gene.phenotyping.status_alleles
-            if matches(plain, a) or not matches(unsure, a)]
+    return [
+        f"{a} {'positive' if matches(plain, a) else 'negative'}"
+        for a in gene.phenotyping.status_alleles
+        if matches(plain, a) or not matches(unsure, a)
+    ]
 
 
 def canonical_allele(gene: Gene, name: str) -> str:

@@ -50,8 +50,14 @@ def _banded(conv: GeneConversion, score: float) -> str | None:
     return None
 
 
-def _convert(option: GeneOption, effect: ConversionEffect, conv: GeneConversion, kb: KnowledgeBase,
-             causes: list[Perpetrator], label: str) -> GeneOption:
+def _convert(
+    option: GeneOption,
+    effect: ConversionEffect,
+    conv: GeneConversion,
+    kb: KnowledgeBase,
+    causes: list[Perpetrator],
+    label: str,
+) -> GeneOption:
     gene = kb.gene(conv.gene) if conv.gene in kb.genes else None
     phenotype, score = option.phenotype, option.activity_score
     steps = effect.steps
@@ -83,14 +89,20 @@ def _convert(option: GeneOption, effect: ConversionEffect, conv: GeneConversion,
     if phenotype == option.phenotype and score == option.activity_score:
         return option
     names = tuple(sorted({c.drug for c in causes}))
-    note = (f"{conv.gene} {option.phenotype or 'result'} read as {phenotype} because of {', '.join(names)} "
-            f"({label})")
-    return option.model_copy(update={
-        "phenotype": phenotype,
-        "activity_score": score,
-        "conversion": Conversion(genotype_phenotype=option.phenotype, genotype_activity_score=option.activity_score,
-                                 perpetrators=names, effect=label, note=note),
-    })
+    note = f"{conv.gene} {option.phenotype or 'result'} read as {phenotype} because of {', '.join(names)} ({label})"
+    return option.model_copy(
+        update={
+            "phenotype": phenotype,
+            "activity_score": score,
+            "conversion": Conversion(
+                genotype_phenotype=option.phenotype,
+                genotype_activity_score=option.activity_score,
+                perpetrators=names,
+                effect=label,
+                note=note,
+            ),
+        }
+    )
 
 
 def apply_medications(kb: KnowledgeBase, state: PatientState) -> PatientState:

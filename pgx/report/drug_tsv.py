@@ -66,8 +66,14 @@ def drug_row(sample: str, flag: DrugFlag, warnings: str) -> list[str]:
 
 
 def render_drug_tsv(report: DrugReport) -> str:
-    head = provenance_line(pgx=report.pgx_version, knowledge=report.knowledge_version, rules=report.rules_version,
-                           input=report.input.name, sha256=report.input.sha256, schema=report.schema_version)
+    head = provenance_line(
+        pgx=report.pgx_version,
+        knowledge=report.knowledge_version,
+        rules=report.rules_version,
+        input=report.input.name,
+        sha256=report.input.sha256,
+        schema=report.schema_version,
+    )
     lines = [head, "\t".join(COLUMNS)]
     for s in report.samples:
         warnings = clean_cell("; ".join(s.medication_warnings))

@@ -56,7 +56,8 @@ class DrugFlag(DrugOutcome):
         default_factory=list, description="Same class/indication, not dependent on an affected gene (drug-gene graph)"
     )
     evidence: list[list[EvidenceStep]] = Field(
-        default_factory=list, description="Genotype -> phenotype (-> converted phenotype) -> pathway -> drug -> rule")
+        default_factory=list, description="Genotype -> phenotype (-> converted phenotype) -> pathway -> drug -> rule"
+    )
     ambiguous: bool = False
     notes: list[str] = Field(default_factory=list, description="How the flag was decided, where it is not obvious")
 
@@ -69,9 +70,11 @@ class SampleReport(_Out):
     genes: list[GeneCall]
     drugs: list[DrugFlag]
     dose_predictions: list[DosePrediction] = Field(
-        default_factory=list, description="Model-predicted doses (warfarin), beside the guideline's own rule")
+        default_factory=list, description="Model-predicted doses (warfarin), beside the guideline's own rule"
+    )
     therapy_ranking: TherapyRanking | None = Field(
-        None, description="The indication's drugs, permitted first, ordered by predicted probability of response")
+        None, description="The indication's drugs, permitted first, ordered by predicted probability of response"
+    )
 
 
 class ReportOptions(_Out):
@@ -101,15 +104,23 @@ def _conversions(state: PatientState) -> list[Phenoconversion]:
     for gene, result in sorted(state.genes.items()):
         for opt in result.options:
             if opt.conversion is not None:
-                out.append(Phenoconversion(gene=gene, genotype_phenotype=opt.conversion.genotype_phenotype,
-                                           phenotype=opt.phenotype, activity_score=opt.activity_score,
-                                           medications=list(opt.conversion.perpetrators), effect=opt.conversion.effect))
+                out.append(
+                    Phenoconversion(
+                        gene=gene,
+                        genotype_phenotype=opt.conversion.genotype_phenotype,
+                        phenotype=opt.phenotype,
+                        activity_score=opt.activity_score,
+                        medications=list(opt.conversion.perpetrators),
+                        effect=opt.conversion.effect,
+                    )
+                )
                 break
     return out
 
 
-def flag_drug(kb: KnowledgeBase, rb: RuleBase, state: PatientState, outcome: DrugOutcome,
-              atypical: frozenset[str] | None = None) -> DrugFlag:
+def flag_drug(
+    kb: KnowledgeBase, rb: RuleBase, state: PatientState, outcome: DrugOutcome, atypical: frozenset[str] | None = None
+) -> DrugFlag:
     """The outcome (``evaluate_drug`` of this state) with its evidence and alternatives.
 
     A cohort repeats results, so patients with the same results for the drug's genes (and the
@@ -122,8 +133,9 @@ def flag_drug(kb: KnowledgeBase, rb: RuleBase, state: PatientState, outcome: Dru
     return memo(rb, key, lambda: _flag_drug(g, rb, state, outcome, atypical))  # type: ignore[no-any-return]
 
 
-def _flag_drug(g: nx.MultiDiGraph, rb: RuleBase, state: PatientState, outcome: DrugOutcome,
-               atypical: frozenset[str] | None) -> DrugFlag:
+def _flag_drug(
+    g: nx.MultiDiGraph, rb: RuleBase, state: PatientState, outcome: DrugOutcome, atypical: frozenset[str] | None
+) -> DrugFlag:
     rules = {r.id: r for r in rb.rules_for(outcome.drug) if isinstance(r, LookupRule)}
     named: list[str] = []
     evidence: list[list[EvidenceStep]] = []
@@ -138,8 +150,13 @@ def _flag_drug(g: nx.MultiDiGraph, rb: RuleBase, state: PatientState, outcome: D
     ambiguous = any(s.status == "ambiguous" for s in outcome.sources)
     extra = graph_alternatives(g, outcome.drug, state, atypical) if atypical is not None else []
     # every list field given explicitly: a pydantic default_factory costs an inspect.signature per call
-    return DrugFlag.model_construct(**{"notes": [], **dict(outcome)}, alternatives=list(dict.fromkeys(named)),
-                                    class_alternatives=extra, evidence=evidence, ambiguous=ambiguous)
+    return DrugFlag.model_construct(
+        **{"notes": [], **dict(outcome)},
+        alternatives=list(dict.fromkeys(named)),
+        class_alternatives=extra,
+        evidence=evidence,
+        ambiguous=ambiguous,
+    )
 
 
 def _as_scenario(state: PatientState, choice: dict[str, int]) -> PatientState:
@@ -164,8 +181,9 @@ def _severity(outcome: DrugOutcome) -> tuple[int, int]:
     return assessed.index(outcome.level), ACTION_SEVERITY.get(outcome.action or "", 99)
 
 
-def patient_flags(kb: KnowledgeBase, rb: RuleBase, state: PatientState,
-                  drugs: list[str] | None) -> tuple[PatientState, list[DrugFlag]]:
+def patient_flags(
+    kb: KnowledgeBase, rb: RuleBase, state: PatientState, drugs: list[str] | None
+) -> tuple[PatientState, list[DrugFlag]]:
     """The patient after phenoconversion, and one flag per drug (all drugs with rules when ``drugs`` is None).
 
     A function of the patient's results alone, so the report, the re-ranker and its training
@@ -183,8 +201,9 @@ def patient_flags(kb: KnowledgeBase, rb: RuleBase, state: PatientState,
             others = tuple(m for m in state.medications if m != outcome.drug)
             seen_as = apply_medications(kb, state.model_copy(update={"medications": others}))
             if _converted(converted, drug_genes(rb, outcome.drug)) != _converted(seen_as, drug_genes(rb, outcome.drug)):
-                notes.append(f"Judged without {outcome.drug}'s own effect on its enzymes: its guideline already "
-                             "reflects it.")
+                notes.append(
+                    f"Judged without {outcome.drug}'s own effect on its enzymes: its guideline already reflects it."
+                )
             outcome = evaluate(rb, seen_as, [outcome.drug])[0]
             seen_atypical = atypical_genes(seen_as)
         if seen_as is not state and _converted(seen_as, drug_genes(rb, outcome.drug)):
@@ -192,8 +211,10 @@ def patient_flags(kb: KnowledgeBase, rb: RuleBase, state: PatientState,
             # an inhibitor on an ultrarapid one); the report never ends less cautious than the genotype.
             genotype_only = evaluate(rb, state, [outcome.drug])[0]
             if _severity(genotype_only) < _severity(outcome):
-                notes.append(f"Judged on the genotype result: with the co-medication the converted phenotype "
-                             f"would give {outcome.action or outcome.level}, which is less cautious.")
+                notes.append(
+                    f"Judged on the genotype result: with the co-medication the converted phenotype "
+                    f"would give {outcome.action or outcome.level}, which is less cautious."
+                )
                 outcome, seen_as, seen_atypical = genotype_only, state, atypical_genes(state)
         flag = flag_drug(kb, rb, seen_as, outcome, seen_atypical)
         flags.append(flag.model_copy(update={"notes": notes}) if notes else flag)
@@ -202,9 +223,18 @@ def patient_flags(kb: KnowledgeBase, rb: RuleBase, state: PatientState,
     return converted, flags
 
 
-def sample_report(kb: KnowledgeBase, rb: RuleBase, sample: str, calls: list[GeneCall],
-                  medications: list[str], drugs: list[str] | None, *, indication: str | None = None,
-                  covariates: PatientCovariates | None = None, ranker: LoadedModel | None = None) -> SampleReport:
+def sample_report(
+    kb: KnowledgeBase,
+    rb: RuleBase,
+    sample: str,
+    calls: list[GeneCall],
+    medications: list[str],
+    drugs: list[str] | None,
+    *,
+    indication: str | None = None,
+    covariates: PatientCovariates | None = None,
+    ranker: LoadedModel | None = None,
+) -> SampleReport:
     state = patient_state(sample, calls, medications)
     converted, flags = patient_flags(kb, rb, state, drugs)
     doses = _dose_predictions(state, covariates) if any(f.drug in DOSE_MODELS for f in flags) else []
@@ -214,8 +244,10 @@ def sample_report(kb: KnowledgeBase, rb: RuleBase, sample: str, calls: list[Gene
 
         ranking = rank_therapies(kb, rb, indication, converted, flags, covariates, ranker)
     warnings = unknown_medications(kb, rb, list(converted.medications))
-    warnings += [f"{', '.join(meds)} affect {gene}, which was not called: no phenoconversion applied"
-                 for gene, meds in unconverted_genes(kb, converted).items()]
+    warnings += [
+        f"{', '.join(meds)} affect {gene}, which was not called: no phenoconversion applied"
+        for gene, meds in unconverted_genes(kb, converted).items()
+    ]
     return SampleReport(
         sample=sample,
         medications=list(converted.medications),
@@ -237,8 +269,13 @@ def _dose_predictions(state: PatientState, covariates: PatientCovariates | None)
     from pgx.errors import PgxError
 
     if covariates is None:
-        return [DosePrediction(drug="warfarin", status="not_predicted",
-                               reason="no patient covariates: give --patient with age, height_cm and weight_kg")]
+        return [
+            DosePrediction(
+                drug="warfarin",
+                status="not_predicted",
+                reason="no patient covariates: give --patient with age, height_cm and weight_kg",
+            )
+        ]
     from pgx.ml.warfarin import predict_dose
 
     try:
@@ -257,8 +294,9 @@ def uncovered_guidelines(kb: KnowledgeBase, rb: RuleBase) -> dict[str, list[Guid
     return out
 
 
-def _uncovered(kb: KnowledgeBase, rb: RuleBase, state: PatientState, flags: list[DrugFlag],
-               explicit: bool) -> list[DrugFlag]:
+def _uncovered(
+    kb: KnowledgeBase, rb: RuleBase, state: PatientState, flags: list[DrugFlag], explicit: bool
+) -> list[DrugFlag]:
     """Never let "no rule in pgx" read as "no guideline": such drugs are flagged cannot assess when the
     patient's result for their gene is not normal (or was asked for by name)."""
     missing = memo(rb, ("uncovered", kb.location, kb.version), lambda: uncovered_guidelines(kb, rb))
@@ -269,10 +307,12 @@ def _uncovered(kb: KnowledgeBase, rb: RuleBase, state: PatientState, flags: list
     for drug, links in sorted(missing.items()):
         relevant = [g for g in links if not state.result(g.gene).called or g.gene in atypical_genes(state)]
         if (explicit and drug in asked) or (not explicit and relevant):
-            why = [f"CPIC has a guideline for {g.gene} ({g.url}) that pgx does not encode yet; consult it"
-                   for g in links]
-            out.append(DrugFlag(drug=drug, level="cannot_assess", genes=sorted({g.gene for g in links}),
-                                not_assessed=why))
+            why = [
+                f"CPIC has a guideline for {g.gene} ({g.url}) that pgx does not encode yet; consult it" for g in links
+            ]
+            out.append(
+                DrugFlag(drug=drug, level="cannot_assess", genes=sorted({g.gene for g in links}), not_assessed=why)
+            )
     return out
 
 
@@ -288,8 +328,10 @@ def unknown_medications(kb: KnowledgeBase, rb: RuleBase, medications: list[str])
             continue
         close = difflib.get_close_matches(med, sorted(known), n=1, cutoff=0.8)
         hint = f" (did you mean {close[0]}?)" if close else ""
-        out.append(f"medication {med!r} is not in pgx's drug or interaction knowledge{hint}: "
-                   "no phenoconversion or interaction was considered for it")
+        out.append(
+            f"medication {med!r} is not in pgx's drug or interaction knowledge{hint}: "
+            "no phenoconversion or interaction was considered for it"
+        )
     return out
 
 
@@ -304,11 +346,19 @@ def _check_drugs(rb: RuleBase, kb: KnowledgeBase, drugs: list[str] | None) -> li
     return names
 
 
-def report_from_calls(calls: CallReport, *, medications: list[str] | None = None, drugs: list[str] | None = None,
-                      knowledge: KnowledgeBase | None = None, rules: RuleBase | None = None,
-                      indication: str | None = None, patient: PatientCovariates | None = None,
-                      patient_file: InputFile | None = None, ranker: LoadedModel | None = None,
-                      memo: dict[object, SampleReport] | None = None) -> DrugReport:
+def report_from_calls(
+    calls: CallReport,
+    *,
+    medications: list[str] | None = None,
+    drugs: list[str] | None = None,
+    knowledge: KnowledgeBase | None = None,
+    rules: RuleBase | None = None,
+    indication: str | None = None,
+    patient: PatientCovariates | None = None,
+    patient_file: InputFile | None = None,
+    ranker: LoadedModel | None = None,
+    memo: dict[object, SampleReport] | None = None,
+) -> DrugReport:
     """Flags for every sample; with ``indication``, the re-ranked therapies; with ``patient``
     covariates (one sample only), the warfarin dose model uses them.
 
@@ -321,8 +371,10 @@ def report_from_calls(calls: CallReport, *, medications: list[str] | None = None
     meds = [m.strip().lower() for m in medications or [] if m.strip()]
     if patient is not None:
         if len(calls.samples) != 1:
-            raise UsageError(f"--patient describes one patient but the input has {len(calls.samples)} samples",
-                             hint="choose one with --sample")
+            raise UsageError(
+                f"--patient describes one patient but the input has {len(calls.samples)} samples",
+                hint="choose one with --sample",
+            )
         meds = list(dict.fromkeys(meds + patient.medications))
     if indication is not None:
         from pgx.ml.indications import indication_drugs, resolve_indication
@@ -337,19 +389,36 @@ def report_from_calls(calls: CallReport, *, medications: list[str] | None = None
         input=calls.input,
         inputs=calls.inputs,
         outside_calls=calls.outside_calls,
-        options=ReportOptions(drugs=wanted, medications=meds, missing_to_ref=calls.options.missing_to_ref,
-                              indication=indication, patient=patient_file),
-        samples=[_sample_report(kb, rb, s.sample, s.genes, meds, wanted, indication, patient, ranker, memo)
-                 for s in calls.samples],
+        options=ReportOptions(
+            drugs=wanted,
+            medications=meds,
+            missing_to_ref=calls.options.missing_to_ref,
+            indication=indication,
+            patient=patient_file,
+        ),
+        samples=[
+            _sample_report(kb, rb, s.sample, s.genes, meds, wanted, indication, patient, ranker, memo)
+            for s in calls.samples
+        ],
     )
 
 
-def _sample_report(kb: KnowledgeBase, rb: RuleBase, sample: str, calls: list[GeneCall], meds: list[str],
-                   drugs: list[str] | None, indication: str | None, patient: PatientCovariates | None,
-                   ranker: LoadedModel | None, memo: dict[object, SampleReport] | None) -> SampleReport:
+def _sample_report(
+    kb: KnowledgeBase,
+    rb: RuleBase,
+    sample: str,
+    calls: list[GeneCall],
+    meds: list[str],
+    drugs: list[str] | None,
+    indication: str | None,
+    patient: PatientCovariates | None,
+    ranker: LoadedModel | None,
+    memo: dict[object, SampleReport] | None,
+) -> SampleReport:
     if memo is None or patient is not None:
-        return sample_report(kb, rb, sample, calls, meds, drugs, indication=indication, covariates=patient,
-                             ranker=ranker)
+        return sample_report(
+            kb, rb, sample, calls, meds, drugs, indication=indication, covariates=patient, ranker=ranker
+        )
     key = (tuple(map(id, calls)), tuple(meds), tuple(drugs or ()), indication, id(ranker))
     hit = memo.get(key)
     if hit is None:
@@ -357,10 +426,20 @@ def _sample_report(kb: KnowledgeBase, rb: RuleBase, sample: str, calls: list[Gen
     return hit if hit.sample == sample else hit.model_copy(update={"sample": sample})
 
 
-def report_vcf(vcf: str | Path, *, samples: list[str] | None = None, outside_calls: str | Path | None = None,
-               medications: list[str] | None = None, drugs: list[str] | None = None, missing_to_ref: bool = False,
-               knowledge: KnowledgeBase | None = None, rules: RuleBase | None = None, indication: str | None = None,
-               patient: str | Path | None = None, ranker: LoadedModel | None = None) -> DrugReport:
+def report_vcf(
+    vcf: str | Path,
+    *,
+    samples: list[str] | None = None,
+    outside_calls: str | Path | None = None,
+    medications: list[str] | None = None,
+    drugs: list[str] | None = None,
+    missing_to_ref: bool = False,
+    knowledge: KnowledgeBase | None = None,
+    rules: RuleBase | None = None,
+    indication: str | None = None,
+    patient: str | Path | None = None,
+    ranker: LoadedModel | None = None,
+) -> DrugReport:
     kb = knowledge or load_knowledge()
     covariates, patient_file = None, None
     if patient is not None:
@@ -370,5 +449,14 @@ def report_vcf(vcf: str | Path, *, samples: list[str] | None = None, outside_cal
         covariates = load_patient(patient)  # checked before the (slower) calling
         patient_file = InputFile(name=Path(patient).name, sha256=sha256_file(patient), format="yaml")
     calls = call_vcf(vcf, samples=samples, outside_calls=outside_calls, missing_to_ref=missing_to_ref, knowledge=kb)
-    return report_from_calls(calls, medications=medications, drugs=drugs, knowledge=kb, rules=rules,
-                             indication=indication, patient=covariates, patient_file=patient_file, ranker=ranker)
+    return report_from_calls(
+        calls,
+        medications=medications,
+        drugs=drugs,
+        knowledge=kb,
+        rules=rules,
+        indication=indication,
+        patient=covariates,
+        patient_file=patient_file,
+        ranker=ranker,
+    )

@@ -61,8 +61,13 @@ def _phenotypes(call: GeneCall) -> str:
     return (" or " if len(call.diplotypes) > 1 else ", ").join(call.phenotypes) or "—"
 
 
-_ENV = Environment(loader=PackageLoader("pgx", "report/templates"), autoescape=True, undefined=StrictUndefined,
-                   trim_blocks=True, lstrip_blocks=True)
+_ENV = Environment(
+    loader=PackageLoader("pgx", "report/templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 def render_html(report: DrugReport) -> str:

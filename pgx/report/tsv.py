@@ -66,8 +66,13 @@ def provenance_line(**fields: object) -> str:
 
 
 def render_tsv(report: CallReport) -> str:
-    head = provenance_line(pgx=report.pgx_version, knowledge=report.knowledge_version, input=report.input.name,
-                           sha256=report.input.sha256, schema=report.schema_version)
+    head = provenance_line(
+        pgx=report.pgx_version,
+        knowledge=report.knowledge_version,
+        input=report.input.name,
+        sha256=report.input.sha256,
+        schema=report.schema_version,
+    )
     lines = [head, "\t".join(COLUMNS)]
     for s in report.samples:
         for g in s.genes:

@@ -58,8 +58,9 @@ def _states(kb: KnowledgeBase, conditions: list, drug_rules: list[LookupRule]) -
     return out
 
 
-def row_coverage(kb: KnowledgeBase, rb: RuleBase, row: SourceRow, mapper: ConditionMapper,
-                 imported: bool = True) -> RowCoverage:
+def row_coverage(
+    kb: KnowledgeBase, rb: RuleBase, row: SourceRow, mapper: ConditionMapper, imported: bool = True
+) -> RowCoverage:
     """How the rule base decides one row; ``imported`` says whether rules were built from it."""
     algorithm = [r for r in rb.rules_for(row.drug) if isinstance(r, WarfarinDosingRule) and r.source == row.source]
     if algorithm:  # the dosing algorithm answers every row of its guideline
@@ -88,8 +89,9 @@ def row_coverage(kb: KnowledgeBase, rb: RuleBase, row: SourceRow, mapper: Condit
     ids = sorted(fired)
     actions = [fired[i] for i in ids]
     if len(ids) > 1:
-        return RowCoverage(row, "several_rules", ids, actions,
-                           reason="different rules decide different patients of this row")
+        return RowCoverage(
+            row, "several_rules", ids, actions, reason="different rules decide different patients of this row"
+        )
     rule = next(r for r in lookups if r.id == ids[0])
     prov = rule.provenance
     from_row = prov is not None and prov.table == row.table and row.row_id in prov.rows
@@ -104,9 +106,14 @@ def coverage(kb: KnowledgeBase, rb: RuleBase, data: Path) -> CoverageReport:
     rows = [r for r in read_source_rows(data) if r.source in SOURCES]
     chosen = {(r.table, r.row_id) for r in imported_rows(rows)}
     excluded = excluded_rows(curation)
-    return CoverageReport([RowCoverage(r, "excluded", reason=excluded[(r.table, r.row_id)])
-                           if (r.table, r.row_id) in excluded
-                           else row_coverage(kb, rb, r, mapper, (r.table, r.row_id) in chosen) for r in rows])
+    return CoverageReport(
+        [
+            RowCoverage(r, "excluded", reason=excluded[(r.table, r.row_id)])
+            if (r.table, r.row_id) in excluded
+            else row_coverage(kb, rb, r, mapper, (r.table, r.row_id) in chosen)
+            for r in rows
+        ]
+    )
 
 
 def _curation(rb: RuleBase) -> dict:

@@ -114,8 +114,9 @@ def _complete(kb: KnowledgeBase, gene: str, opt: GeneOption) -> GeneOption:
 
 def condition_examples(kb: KnowledgeBase, conditions: list[GeneCondition]) -> list[dict[str, GeneOption | None]]:
     """Patients (as gene results) who meet every condition of a rule."""
-    per_gene = [[(c.gene, _complete(kb, c.gene, o) if o is not None else None) for o in _examples(kb, c)]
-                for c in conditions]
+    per_gene = [
+        [(c.gene, _complete(kb, c.gene, o) if o is not None else None) for o in _examples(kb, c)] for c in conditions
+    ]
     return [dict(combo) for combo in itertools.islice(itertools.product(*per_gene), 1000)]
 
 
@@ -147,8 +148,10 @@ def conflicts(kb: KnowledgeBase, rules: list[LookupRule]) -> list[tuple[LookupRu
                 key = tuple(sorted((a.id, b.id)))
                 if a.action != b.action and key not in seen:
                     seen.add(key)  # type: ignore[arg-type]
-                    label = {g: (o.phenotype or o.diplotype or str(o.activity_score)) if o else "not tested"
-                             for g, o in state.items()}
+                    label = {
+                        g: (o.phenotype or o.diplotype or str(o.activity_score)) if o else "not tested"
+                        for g, o in state.items()
+                    }
                     out.append((a, b, label))
     return out
 
@@ -176,8 +179,11 @@ def gaps(kb: KnowledgeBase, rules: list[LookupRule]) -> list[tuple[str, str, str
 
 
 def _rule_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.glob("*.yaml") if p.name not in ("manifest.yaml", "curation.yaml")
-                  and not p.name.startswith("overrides"))
+    return sorted(
+        p
+        for p in root.glob("*.yaml")
+        if p.name not in ("manifest.yaml", "curation.yaml") and not p.name.startswith("overrides")
+    )
 
 
 def validate_folder(kb: KnowledgeBase, root: Path) -> Report:
@@ -194,8 +200,14 @@ def validate_folder(kb: KnowledgeBase, root: Path) -> Report:
             rep.problems.append(Problem(exc.path, exc.line, exc.column, exc.message.split(": ", 1)[-1], exc.hint))
             continue
         if filename_for(rf.drug) != path.stem:
-            rep.problems.append(Problem(label, *doc.locate(["drug"]), f"drug {rf.drug!r} does not match the file name",
-                                        hint=f"name the file {filename_for(rf.drug)}.yaml"))
+            rep.problems.append(
+                Problem(
+                    label,
+                    *doc.locate(["drug"]),
+                    f"drug {rf.drug!r} does not match the file name",
+                    hint=f"name the file {filename_for(rf.drug)}.yaml",
+                )
+            )
         rep.rules += len(rf.rules)
         lookup = [r for r in rf.rules if isinstance(r, LookupRule)]
         for i, rule in enumerate(rf.rules):
@@ -204,42 +216,68 @@ def validate_folder(kb: KnowledgeBase, root: Path) -> Report:
                 rep.problems.append(Problem(label, *where, f"rule id {rule.id!r} also used in {ids[rule.id]}"))
             ids[rule.id] = label
             if not (rule.citation.url or rule.citation.pmids):
-                rep.problems.append(Problem(label, *doc.locate(["rules", i, "citation"]),
-                                            f"rule {rule.id!r} cites no guideline",
-                                            hint="give citation.url or citation.pmids"))
+                rep.problems.append(
+                    Problem(
+                        label,
+                        *doc.locate(["rules", i, "citation"]),
+                        f"rule {rule.id!r} cites no guideline",
+                        hint="give citation.url or citation.pmids",
+                    )
+                )
             for d in rule.drugs:
                 if known_drugs and d not in known_drugs:
-                    rep.problems.append(Problem(label, *doc.locate(["rules", i, "drugs"]), f"unknown drug {d!r}",
-                                                hint="add it to knowledge/drug_curation.yaml"))
+                    rep.problems.append(
+                        Problem(
+                            label,
+                            *doc.locate(["rules", i, "drugs"]),
+                            f"unknown drug {d!r}",
+                            hint="add it to knowledge/drug_curation.yaml",
+                        )
+                    )
             if isinstance(rule, LookupRule):
                 for j, c in enumerate(rule.condition):
                     bad = _check_condition(kb, c)
                     if bad is not None:
                         message, fld = bad
                         loc = doc.locate(["rules", i, "condition", j, fld] if fld else ["rules", i, "condition", j])
-                        rep.problems.append(Problem(label, *loc, message,
-                                                    hint="names come from knowledge/genes/*.yaml"))
+                        rep.problems.append(
+                            Problem(label, *loc, message, hint="names come from knowledge/genes/*.yaml")
+                        )
         position = {r.id: k for k, r in enumerate(rf.rules)}
         checkable = [r for r in lookup if all(_check_condition(kb, c) is None for c in r.condition)]
         for a, b, state in conflicts(kb, checkable):
             line, col = doc.locate(["rules", position[b.id], "action"])
             who = ", ".join(f"{g} {v}" for g, v in state.items())
-            rep.problems.append(Problem(label, line, col,
-                                        f"rules {a.id} ({a.action}) and {b.id} ({b.action}) both apply to {who}",
-                                        hint="make the conditions disjoint or the actions agree"))
+            rep.problems.append(
+                Problem(
+                    label,
+                    line,
+                    col,
+                    f"rules {a.id} ({a.action}) and {b.id} ({b.action}) both apply to {who}",
+                    hint="make the conditions disjoint or the actions agree",
+                )
+            )
         for source, gene, phenotype in gaps(kb, checkable):
-            rep.problems.append(Problem(label, None, None, f"{source}: no rule covers {gene} {phenotype}",
-                                        severity="warning"))
+            rep.problems.append(
+                Problem(label, None, None, f"{source}: no rule covers {gene} {phenotype}", severity="warning")
+            )
     if rep.files == 0:
         rep.problems.append(Problem(str(root), None, None, "no rule files found"))
     return rep
 
 
-def _state_for(test_gene_phenotypes: dict[str, str], kb: KnowledgeBase, activity: dict[str, float],
-               diplotypes: dict[str, str], meds: list[str]) -> PatientState:
+def _state_for(
+    test_gene_phenotypes: dict[str, str],
+    kb: KnowledgeBase,
+    activity: dict[str, float],
+    diplotypes: dict[str, str],
+    meds: list[str],
+) -> PatientState:
     state = from_phenotypes("test", test_gene_phenotypes, activity, diplotypes, meds)
-    genes = {g: r.model_copy(update={"options": tuple(_complete(kb, g, o) for o in r.options)})
-             for g, r in state.genes.items()}
+    genes = {
+        g: r.model_copy(update={"options": tuple(_complete(kb, g, o) for o in r.options)})
+        for g, r in state.genes.items()
+    }
     return state.model_copy(update={"genes": genes})
 
 
@@ -264,8 +302,9 @@ def source_actions(outcome: DrugOutcome) -> dict[str, str | None]:
     return got
 
 
-def run_tests(kb: KnowledgeBase, rb: RuleBase, tests: dict[str, RuleTestFile],
-              docs: dict[str, MarkedDocument] | None = None) -> list[TestResult]:
+def run_tests(
+    kb: KnowledgeBase, rb: RuleBase, tests: dict[str, RuleTestFile], docs: dict[str, MarkedDocument] | None = None
+) -> list[TestResult]:
     out = []
     for path, tf in tests.items():
         for i, t in enumerate(tf.tests):
@@ -339,19 +378,24 @@ def action_changes(kb: KnowledgeBase, old: RuleBase, new: RuleBase, drugs: Itera
             if key in seen:
                 continue
             seen.add(key)
-            genes = {g: GeneResult(gene=g, called=o is not None, options=(o,) if o else (), reason="not tested")
-                     for g, o in probe.items()}
+            genes = {
+                g: GeneResult(gene=g, called=o is not None, options=(o,) if o else (), reason="not tested")
+                for g, o in probe.items()
+            }
             state = PatientState(sample="probe", genes=genes)
             a, b = _summary(old, drug, state), _summary(new, drug, state)
             if a != b:
-                who = ", ".join(f"{g} {(o.phenotype or o.diplotype or o.activity_score) if o else 'not tested'}"
-                                for g, o in sorted(probe.items()))
+                who = ", ".join(
+                    f"{g} {(o.phenotype or o.diplotype or o.activity_score) if o else 'not tested'}"
+                    for g, o in sorted(probe.items())
+                )
                 out.append(ActionChange(drug, who, a, b))
     return out
 
 
-def sample_changes(old: RuleBase, new: RuleBase, states: list[PatientState],
-                   drugs: Iterable[str]) -> list[ActionChange]:
+def sample_changes(
+    old: RuleBase, new: RuleBase, states: list[PatientState], drugs: Iterable[str]
+) -> list[ActionChange]:
     out = []
     for state in states:
         for drug in sorted(set(drugs)):

@@ -81,8 +81,9 @@ class DrugOutcome(_Out):
     genes: list[str] = Field(default_factory=list)
     sources: list[SourceOutcome] = Field(default_factory=list)
     conflicts: list[str] = Field(default_factory=list, description="Rules of equal specificity that disagree")
-    not_assessed: list[str] = Field(default_factory=list,
-                                    description="Recommendations that could not be assessed, and why")
+    not_assessed: list[str] = Field(
+        default_factory=list, description="Recommendations that could not be assessed, and why"
+    )
 
 
 def _option_label(gene: str, opt: GeneOption) -> str:
@@ -108,13 +109,19 @@ def condition_holds(c: GeneCondition, opt: GeneOption | None) -> bool:
         return opt.phenotype is not None and opt.phenotype.lower() in {p.lower() for p in c.phenotypes}
     if c.activity_score is not None:
         s = opt.activity_score
-        return s is not None and (c.activity_score.min is None or s >= c.activity_score.min - 1e-9) and (
-            c.activity_score.max is None or s <= c.activity_score.max + 1e-9)
+        return (
+            s is not None
+            and (c.activity_score.min is None or s >= c.activity_score.min - 1e-9)
+            and (c.activity_score.max is None or s <= c.activity_score.max + 1e-9)
+        )
     if c.allele_status is not None:
         return opt.allele_status.get(c.allele_status.allele) == c.allele_status.positive
     if c.diplotypes is not None:  # either order of the two alleles
-        return opt.diplotype is not None and opt.conversion is None and _canonical(opt.diplotype) in {
-            _canonical(d) for d in c.diplotypes}
+        return (
+            opt.diplotype is not None
+            and opt.conversion is None
+            and _canonical(opt.diplotype) in {_canonical(d) for d in c.diplotypes}
+        )
     return False
 
 
@@ -144,9 +151,17 @@ def memo(rb: RuleBase, key: object, make):  # type: ignore[no-untyped-def]
 
 
 def applied(rule: LookupRule) -> AppliedRule:
-    return AppliedRule(rule_id=rule.id, source=rule.source, action=rule.action, dose_factor=rule.dose_factor,
-                       dose_factor_range=rule.dose_factor_range, strength=rule.strength,
-                       alternatives=list(rule.alternatives), rationale=rule.rationale, citation=rule.citation)
+    return AppliedRule(
+        rule_id=rule.id,
+        source=rule.source,
+        action=rule.action,
+        dose_factor=rule.dose_factor,
+        dose_factor_range=rule.dose_factor_range,
+        strength=rule.strength,
+        alternatives=list(rule.alternatives),
+        rationale=rule.rationale,
+        citation=rule.citation,
+    )
 
 
 def rule_groups(rules: list[LookupRule]) -> list[list[LookupRule]]:
@@ -160,8 +175,9 @@ def rule_groups(rules: list[LookupRule]) -> list[list[LookupRule]]:
     return [g[2] for g in sorted(groups, key=lambda g: (g[0], sorted(g[1])))]
 
 
-def _lookup_source(source: str, rules: list[LookupRule], patient: PatientState,
-                   conflicts: list[str], rb: RuleBase | None = None) -> SourceOutcome:
+def _lookup_source(
+    source: str, rules: list[LookupRule], patient: PatientState, conflicts: list[str], rb: RuleBase | None = None
+) -> SourceOutcome:
     genes = sorted({c.gene for r in rules for c in r.condition})
     results = {g: patient.result(g) for g in genes}
     choices = [list(enumerate(results[g].options)) if results[g].called else [(-1, None)] for g in genes]
@@ -174,8 +190,11 @@ def _lookup_source(source: str, rules: list[LookupRule], patient: PatientState,
         if not hits:
             gaps = {f"{g} not called ({results[g].reason})" for g, o in state.items() if o is None}
             gaps |= {why for r in rules for c in r.condition if (why := untyped(c, state.get(c.gene)))}
-            gaps |= {f"{g} result is {o.phenotype}" for g, o in state.items()
-                     if o is not None and (o.phenotype or "").lower() == "indeterminate"}
+            gaps |= {
+                f"{g} result is {o.phenotype}"
+                for g, o in state.items()
+                if o is not None and (o.phenotype or "").lower() == "indeterminate"
+            }
             missing |= gaps
             labels = {g: _option_label(g, o) if o is not None else "no result" for g, o in sorted(state.items())}
             note = "; ".join(sorted(gaps)) if gaps else "no rule of this guideline covers this result"
@@ -186,21 +205,30 @@ def _lookup_source(source: str, rules: list[LookupRule], patient: PatientState,
         if len({r.action for r in top}) > 1:
             conflicts.append(f"{source}: " + " vs ".join(f"{r.id} ({r.action})" for r in top))
         used = {c.gene for r in top for c in r.condition}
-        labels = {g: (_option_label(g, state[g]) if state[g] is not None else "no result")  # type: ignore[arg-type]
-                  for g in sorted(used)}
+        labels = {
+            g: (_option_label(g, state[g]) if state[g] is not None else "no result")  # type: ignore[arg-type]
+            for g in sorted(used)
+        }
         made = [memo(rb, ("applied", r.id), lambda r=r: applied(r)) if rb is not None else applied(r) for r in top]
         scenarios.append(Scenario.model_construct(genes=labels, rules=made, choice=index, note=None))
     decided = [s for s in scenarios if s.rules]
     if not decided:
         if missing:
             return SourceOutcome(source=source, genes=genes, status="cannot_assess", reason="; ".join(sorted(missing)))
-        return SourceOutcome(source=source, genes=genes, status="no_rule",
-                             reason="no rule of this guideline covers the patient's result")
+        return SourceOutcome(
+            source=source, genes=genes, status="no_rule", reason="no rule of this guideline covers the patient's result"
+        )
     if len(decided) < len(scenarios):  # some tied candidates are covered, others not: never definite
         actions = {r.action for s in decided for r in s.rules}
         worst = min(actions, key=lambda a: ACTION_SEVERITY[a])
-        return SourceOutcome(source=source, genes=genes, status="ambiguous", action=worst, scenarios=scenarios,
-                             reason="; ".join(sorted({s.note for s in scenarios if s.note})))
+        return SourceOutcome(
+            source=source,
+            genes=genes,
+            status="ambiguous",
+            action=worst,
+            scenarios=scenarios,
+            reason="; ".join(sorted({s.note for s in scenarios if s.note})),
+        )
     actions = {r.action for s in scenarios for r in s.rules}
     worst = min(actions, key=lambda a: ACTION_SEVERITY[a])
     distinct = {tuple(sorted(r.rule_id for r in s.rules)) for s in scenarios}
@@ -209,10 +237,20 @@ def _lookup_source(source: str, rules: list[LookupRule], patient: PatientState,
         scenarios = scenarios[:1]
     by_id = {r.id: r for r in rules}
     untested = sorted({c.gene for s in scenarios for a in s.rules for c in by_id[a.rule_id].condition if c.not_tested})
-    reason = ("based on the other genes only: " + "; ".join(f"{g} not called ({results[g].reason})" for g in untested)
-              if untested else None)
-    return SourceOutcome(source=source, genes=genes, status=status, action=worst, scenarios=scenarios,
-                         partial=bool(untested), reason=reason)
+    reason = (
+        "based on the other genes only: " + "; ".join(f"{g} not called ({results[g].reason})" for g in untested)
+        if untested
+        else None
+    )
+    return SourceOutcome(
+        source=source,
+        genes=genes,
+        status=status,
+        action=worst,
+        scenarios=scenarios,
+        partial=bool(untested),
+        reason=reason,
+    )
 
 
 def result_key(patient: PatientState, genes: list[str]) -> tuple[object, ...]:
@@ -220,9 +258,18 @@ def result_key(patient: PatientState, genes: list[str]) -> tuple[object, ...]:
     key: list[object] = []
     for g in genes:
         r = patient.result(g)
-        key.append((g, r.called, r.reason, tuple(sorted(r.variants.items())), tuple(
-            (o.diplotype, o.phenotype, o.activity_score, tuple(sorted(o.allele_status.items())), o.conversion)
-            for o in r.options)))
+        key.append(
+            (
+                g,
+                r.called,
+                r.reason,
+                tuple(sorted(r.variants.items())),
+                tuple(
+                    (o.diplotype, o.phenotype, o.activity_score, tuple(sorted(o.allele_status.items())), o.conversion)
+                    for o in r.options
+                ),
+            )
+        )
     return tuple(key)
 
 
@@ -238,9 +285,14 @@ def evaluate_drug(rb: RuleBase, drug: str, patient: PatientState) -> DrugOutcome
 def drug_genes(rb: RuleBase, drug: str) -> list[str]:
     """Every gene whose result a drug's rules read (the warfarin algorithm's too)."""
     rules = rb.rules_for(drug)
-    return memo(rb, ("all_genes", drug), lambda: sorted(  # type: ignore[no-any-return]
-        {c.gene for r in rules if isinstance(r, LookupRule) for c in r.condition}
-        | (set(WARFARIN_GENES) if any(isinstance(r, WarfarinDosingRule) for r in rules) else set())))
+    return memo(
+        rb,
+        ("all_genes", drug),
+        lambda: sorted(  # type: ignore[no-any-return]
+            {c.gene for r in rules if isinstance(r, LookupRule) for c in r.condition}
+            | (set(WARFARIN_GENES) if any(isinstance(r, WarfarinDosingRule) for r in rules) else set())
+        ),
+    )
 
 
 def _evaluate_drug(rb: RuleBase, drug: str, patient: PatientState) -> DrugOutcome:
@@ -256,8 +308,15 @@ def _evaluate_drug(rb: RuleBase, drug: str, patient: PatientState) -> DrugOutcom
     for group in groups:
         outcomes.append(_lookup_source(group[0].source, group, patient, conflicts, rb))
     missing = [f"{o.source} ({', '.join(o.genes)}): {o.reason}" for o in outcomes if o.status == "cannot_assess"]
-    return DrugOutcome(drug=drug, level=_level(outcomes), action=_summary_action(outcomes),
-                       genes=drug_genes(rb, drug), sources=outcomes, conflicts=conflicts, not_assessed=missing)
+    return DrugOutcome(
+        drug=drug,
+        level=_level(outcomes),
+        action=_summary_action(outcomes),
+        genes=drug_genes(rb, drug),
+        sources=outcomes,
+        conflicts=conflicts,
+        not_assessed=missing,
+    )
 
 
 def _level(outcomes: list[SourceOutcome]) -> FlagLevel:

@@ -73,9 +73,17 @@ def read_source_rows(data: Path) -> list[SourceRow]:
     for r in read_csv(data / PANNO_TABLE, "\t"):
         if r["Source"] not in SOURCES:
             continue
-        rows.append(SourceRow(PANNO_TABLE, f"ID {r['ID']}", r["Source"], r["Drug"].lower(),
-                              [(r["Gene"], _clean(r["Phenotype"]), _clean(r["Genotype"]))],
-                              _clean(r["Recommendation"]), annotation=r["PAID"] or None))
+        rows.append(
+            SourceRow(
+                PANNO_TABLE,
+                f"ID {r['ID']}",
+                r["Source"],
+                r["Drug"].lower(),
+                [(r["Gene"], _clean(r["Phenotype"]), _clean(r["Genotype"]))],
+                _clean(r["Recommendation"]),
+                annotation=r["PAID"] or None,
+            )
+        )
     return rows
 
 
@@ -133,9 +141,12 @@ class ConditionMapper:
             return [GeneCondition(gene=gene_name, not_tested=True)]
         hla = _HLA.findall(phenotype)
         if hla:
-            return [GeneCondition(gene=g.upper(),
-                                  allele_status=AlleleStatus(allele=f"*{a}", positive=s.lower() == "positive"))
-                    for g, a, s in hla]
+            return [
+                GeneCondition(
+                    gene=g.upper(), allele_status=AlleleStatus(allele=f"*{a}", positive=s.lower() == "positive")
+                )
+                for g, a, s in hla
+            ]
         if gene_name not in self.kb.genes:
             return f"gene {gene_name} is not in the knowledge base"
         gene = self.kb.gene(gene_name)
@@ -174,38 +185,70 @@ class ConditionMapper:
 
 _DOSE_WORDS = r"(?:starting |initial |maintenance |daily |standard |recommended )*"
 _ACTIONS: list[tuple[str, re.Pattern[str]]] = [
-    ("contraindicated", re.compile(
-        r"contra-?indicat|do not (use|prescribe|administer)|should not be (used|prescribed|given)"
-        r"|must not be", re.I)),
-    ("avoid", re.compile(  # "not recommended" is CPIC's wording for ineffective as well as unsafe
-        r"(is|are) not recommended|\bavoid\b|\balternative\b|not be used|discontinue|refrain from|"
-        r"select a (different|non)", re.I)),
-    ("reduce_dose", re.compile(
-        rf"reduc\w* (the )?{_DOSE_WORDS}dose|dose reduction|reduce by|\d+\s*%\s*(reduction|less|lower)|"
-        r"\d+\s*%\s*(?:-|to)?\s*\d*\s*%? of (the )?(lowest )?"
-        r"(standard|normal|usual|typical|recommended|initial|starting|original)|"
-        rf"decreas\w* (the )?{_DOSE_WORDS}dose|lower (starting |initial )?dose|drastically reduced|"
-        r"reduced (starting |initial )?doses?|start with \d+\s*%|prescribe\s*(≤|<=)\s*\d+\s*mg|"
-        r"do not (exceed|give doses exceeding)|maximum (daily )?dose of", re.I)),
-    ("increase_dose", re.compile(
-        rf"increase (the )?{_DOSE_WORDS}dose|higher (starting |target |initial )?dose|\d+(\.\d+)?\s*(times|x) the|"
-        r"\d+(\.\d+)?\s*x higher|\d+-fold higher|double the dose|titrat\w* to a higher", re.I)),
-    ("standard_dosing", re.compile(
-        r"standard (starting |daily |starting daily )?dos|label[- ]recommended|normal (starting )?dose|"
-        r"recommended (starting|standard) dose|"
-        r"no (action|adjustment|dose adjustment|change|indication to change)|typical (initial|dosing|dose)|"
-        r"desired starting dose|usual dose|per standard|"
-        r"(use|initiate) [\w/ -]*(per|at|with) (the )?(standard|recommended)|"
-        r"according to the (product )?label|standard of care dosing|no reason to|"
-        r"without an increase in the (incidence of )?side effects|negligible effect|"
-        r"no (significant )?effect on", re.I)),
+    (
+        "contraindicated",
+        re.compile(
+            r"contra-?indicat|do not (use|prescribe|administer)|should not be (used|prescribed|given)"
+            r"|must not be",
+            re.I,
+        ),
+    ),
+    (
+        "avoid",
+        re.compile(  # "not recommended" is CPIC's wording for ineffective as well as unsafe
+            r"(is|are) not recommended|\bavoid\b|\balternative\b|not be used|discontinue|refrain from|"
+            r"select a (different|non)",
+            re.I,
+        ),
+    ),
+    (
+        "reduce_dose",
+        re.compile(
+            rf"reduc\w* (the )?{_DOSE_WORDS}dose|dose reduction|reduce by|\d+\s*%\s*(reduction|less|lower)|"
+            r"\d+\s*%\s*(?:-|to)?\s*\d*\s*%? of (the )?(lowest )?"
+            r"(standard|normal|usual|typical|recommended|initial|starting|original)|"
+            rf"decreas\w* (the )?{_DOSE_WORDS}dose|lower (starting |initial )?dose|drastically reduced|"
+            r"reduced (starting |initial )?doses?|start with \d+\s*%|prescribe\s*(≤|<=)\s*\d+\s*mg|"
+            r"do not (exceed|give doses exceeding)|maximum (daily )?dose of",
+            re.I,
+        ),
+    ),
+    (
+        "increase_dose",
+        re.compile(
+            rf"increase (the )?{_DOSE_WORDS}dose|higher (starting |target |initial )?dose|\d+(\.\d+)?\s*(times|x) the|"
+            r"\d+(\.\d+)?\s*x higher|\d+-fold higher|double the dose|titrat\w* to a higher",
+            re.I,
+        ),
+    ),
+    (
+        "standard_dosing",
+        re.compile(
+            r"standard (starting |daily |starting daily )?dos|label[- ]recommended|normal (starting )?dose|"
+            r"recommended (starting|standard) dose|"
+            r"no (action|adjustment|dose adjustment|change|indication to change)|typical (initial|dosing|dose)|"
+            r"desired starting dose|usual dose|per standard|"
+            r"(use|initiate) [\w/ -]*(per|at|with) (the )?(standard|recommended)|"
+            r"according to the (product )?label|standard of care dosing|no reason to|"
+            r"without an increase in the (incidence of )?side effects|negligible effect|"
+            r"no (significant )?effect on",
+            re.I,
+        ),
+    ),
     ("monitor", re.compile(r"\bmonitor|therapeutic drug monitoring|\bTDM\b|be alert to", re.I)),
-    ("insufficient_evidence", re.compile(
-        r"insufficient|no (data|evidence)|no recommendation|cannot be (made|given)|could not be assigned", re.I)),
+    (
+        "insufficient_evidence",
+        re.compile(
+            r"insufficient|no (data|evidence)|no recommendation|cannot be (made|given)|could not be assigned", re.I
+        ),
+    ),
 ]
 # Conditional mentions of a contraindication are about something else ("if no contraindication").
-_CONDITIONAL = re.compile(r"if no contra-?indications?|unless contra-?indicated|absence of contra-?indications?|"
-                          r"if [^.;]*? (is|are) contra-?indicated", re.I)
+_CONDITIONAL = re.compile(
+    r"if no contra-?indications?|unless contra-?indicated|absence of contra-?indications?|"
+    r"if [^.;]*? (is|are) contra-?indicated",
+    re.I,
+)
 
 
 def classify_action(text: str) -> str:
@@ -233,8 +276,12 @@ def classify_action(text: str) -> str:
 def dose_fraction(text: str) -> tuple[float | None, list[float] | None]:
     """(fraction of standard dose, [low, high] when a range) stated in a recommendation."""
     t = text.replace("–", "-")
-    m = re.search(r"(\d+)\s*%?\s*(?:-|to)\s*(\d+)\s*% of (?:the )?(?:lowest )?"
-                  r"(?:normal|standard|usual|typical|recommended)", t, re.I)
+    m = re.search(
+        r"(\d+)\s*%?\s*(?:-|to)\s*(\d+)\s*% of (?:the )?(?:lowest )?"
+        r"(?:normal|standard|usual|typical|recommended)",
+        t,
+        re.I,
+    )
     if m:
         lo, hi = int(m.group(1)) / 100, int(m.group(2)) / 100
         return None, [lo, hi]
@@ -245,8 +292,12 @@ def dose_fraction(text: str) -> tuple[float | None, list[float] | None]:
         m = re.search(pattern, t, re.I)
         if m:
             return round(1 - int(m.group(1)) / 100, 4), None
-    m = re.search(r"(\d+)\s*% of (?:the )?(?:lowest )?"
-                  r"(?:standard|normal|usual|typical|recommended|initial|starting|original)", t, re.I)
+    m = re.search(
+        r"(\d+)\s*% of (?:the )?(?:lowest )?"
+        r"(?:standard|normal|usual|typical|recommended|initial|starting|original)",
+        t,
+        re.I,
+    )
     if m:
         return int(m.group(1)) / 100, None
     m = re.search(r"(\d+(?:\.\d+)?)\s*times the", t, re.I)
@@ -299,11 +350,21 @@ def _mechanism(drug: str, c: GeneCondition, role: str | None) -> str | None:
         text = "reduced"
     reduced, increased = bool(_REDUCED.search(text)), bool(_INCREASED.search(text))
     if role == "activation":
-        return (f"less {drug} is converted to its active form" if reduced else
-                f"more active metabolite of {drug} forms" if increased else None)
+        return (
+            f"less {drug} is converted to its active form"
+            if reduced
+            else f"more active metabolite of {drug} forms"
+            if increased
+            else None
+        )
     if role in ("clearance_major", "clearance_minor"):
-        return (f"{drug} is cleared more slowly, so exposure rises" if reduced else
-                f"{drug} is cleared faster, so exposure falls" if increased else None)
+        return (
+            f"{drug} is cleared more slowly, so exposure rises"
+            if reduced
+            else f"{drug} is cleared faster, so exposure falls"
+            if increased
+            else None
+        )
     if role == "transport":
         return f"reduced transport raises {drug} exposure" if reduced else None
     if role == "target":
@@ -311,8 +372,14 @@ def _mechanism(drug: str, c: GeneCondition, role: str | None) -> str | None:
     return None
 
 
-def rationale(drug: str, source: str, conditions: list[GeneCondition], action: str, dose: float | None,
-              roles: dict[tuple[str, str], str]) -> str:
+def rationale(
+    drug: str,
+    source: str,
+    conditions: list[GeneCondition],
+    action: str,
+    dose: float | None,
+    roles: dict[tuple[str, str], str],
+) -> str:
     """pgx's own short wording: the result, why it matters for this drug, what the guideline says."""
     who = " and ".join(describe_condition(c) for c in conditions)
     why = list(dict.fromkeys(m for c in conditions if (m := _mechanism(drug, c, roles.get((drug, c.gene))))))
@@ -367,8 +434,9 @@ class Builder:
     def alternatives(self, row: SourceRow, action: str) -> list[str]:
         if action not in ("contraindicated", "avoid"):
             return []
-        named = [d for d in sorted(self.known_drugs)
-                 if d != row.drug and re.search(rf"\b{re.escape(d)}\b", row.text, re.I)]
+        named = [
+            d for d in sorted(self.known_drugs) if d != row.drug and re.search(rf"\b{re.escape(d)}\b", row.text, re.I)
+        ]
         curated = list(self.curation.get("alternatives", {}).get(row.drug, []))
         return list(dict.fromkeys(named + curated))
 
@@ -398,8 +466,9 @@ class Builder:
             drugs=[row.drug],
             source=row.source,  # type: ignore[arg-type]
             guideline=f"{row.source} {row.drug} and {', '.join(sorted({g for g, _, _ in row.genes}))}",
-            version=("PyPGx recommendation table" if row.table == PYPGX_TABLE
-                     else "PharmGKB annotation (PAnno 0.3.1, 2022)"),
+            version=(
+                "PyPGx recommendation table" if row.table == PYPGX_TABLE else "PharmGKB annotation (PAnno 0.3.1, 2022)"
+            ),
             citation=self.citation(row),
             condition=conditions,
             action=action,  # type: ignore[arg-type]
@@ -464,12 +533,19 @@ def imported_rows(rows: list[SourceRow]) -> list[SourceRow]:
     at 1.5 it does not). Those score-keyed rows are imported too and win by specificity.
     """
     pypgx_drugs = {r.drug for r in rows if r.table == PYPGX_TABLE}
-    return [r for r in rows if r.table == PYPGX_TABLE or r.source == "DPWG" or r.drug not in pypgx_drugs
-            or any(_ACTIVITY.match(geno) for _, _, geno in r.genes)]
+    return [
+        r
+        for r in rows
+        if r.table == PYPGX_TABLE
+        or r.source == "DPWG"
+        or r.drug not in pypgx_drugs
+        or any(_ACTIVITY.match(geno) for _, _, geno in r.genes)
+    ]
 
 
-def build_rules(kb: KnowledgeBase, data: Path, curation: dict[str, Any],
-                roles: dict[tuple[str, str], str]) -> tuple[dict[str, RuleFile], ImportLog, list[SourceRow]]:
+def build_rules(
+    kb: KnowledgeBase, data: Path, curation: dict[str, Any], roles: dict[tuple[str, str], str]
+) -> tuple[dict[str, RuleFile], ImportLog, list[SourceRow]]:
     rows = read_source_rows(data)
     builder = Builder(kb, data, curation, roles)
     excluded = excluded_rows(curation)
@@ -483,8 +559,13 @@ def build_rules(kb: KnowledgeBase, data: Path, curation: dict[str, Any],
             continue
         fixed = _apply_overrides(rule, [*curation.get("overrides", []), *curation.get("id_overrides", [])])
         if fixed.rationale == rule.rationale and (fixed.action, fixed.dose_factor) != (rule.action, rule.dose_factor):
-            fixed = fixed.model_copy(update={"rationale": rationale(row.drug, row.source, fixed.condition, fixed.action,
-                                                                    fixed.dose_factor, roles)})
+            fixed = fixed.model_copy(
+                update={
+                    "rationale": rationale(
+                        row.drug, row.source, fixed.condition, fixed.action, fixed.dose_factor, roles
+                    )
+                }
+            )
         rule = fixed
         existing = by_drug[row.drug].get(rule.id)
         if existing is None:
@@ -492,22 +573,30 @@ def build_rules(kb: KnowledgeBase, data: Path, curation: dict[str, Any],
             continue
         if existing.action != rule.action:
             first_rows = existing.provenance.rows if existing.provenance else ""
-            builder.log.conflicts.append(f"{rule.id}: {existing.action} ({first_rows}) "
-                                         f"vs {rule.action} ({row.table} {row.row_id}); kept the first")
+            builder.log.conflicts.append(
+                f"{rule.id}: {existing.action} ({first_rows}) "
+                f"vs {rule.action} ({row.table} {row.row_id}); kept the first"
+            )
         prov = existing.provenance
         if prov is not None:
             merged = Provenance(table=prov.table, rows=[*prov.rows, row.row_id], note=prov.note)
             by_drug[row.drug][rule.id] = existing.model_copy(update={"provenance": merged})
     for alias, like in (curation.get("same_rules_as") or {}).items():
         for rule in list(by_drug.get(like, {}).values()):
-            copy = rule.model_copy(update={
-                "id": alias + rule.id[len(like):], "drugs": [alias],
-                "guideline": (rule.guideline or "").replace(like, alias) or None,
-                "rationale": rule.rationale.replace(like, alias), "alternatives": [a for a in rule.alternatives
-                                                                                 if a != alias],
-                "provenance": Provenance(table=rule.provenance.table if rule.provenance else "curation",
-                                         rows=rule.provenance.rows if rule.provenance else [],
-                                         note=f"class-wide guideline: the rule of {like}")})
+            copy = rule.model_copy(
+                update={
+                    "id": alias + rule.id[len(like) :],
+                    "drugs": [alias],
+                    "guideline": (rule.guideline or "").replace(like, alias) or None,
+                    "rationale": rule.rationale.replace(like, alias),
+                    "alternatives": [a for a in rule.alternatives if a != alias],
+                    "provenance": Provenance(
+                        table=rule.provenance.table if rule.provenance else "curation",
+                        rows=rule.provenance.rows if rule.provenance else [],
+                        note=f"class-wide guideline: the rule of {like}",
+                    ),
+                }
+            )
             by_drug[alias][copy.id] = copy
     for extra in curation.get("added_rules", []):
         rule = LookupRule.model_validate({"kind": "lookup", **extra})
@@ -530,8 +619,7 @@ def build_rules(kb: KnowledgeBase, data: Path, curation: dict[str, Any],
     return files, builder.log, rows
 
 
-def reference_rules(kb: KnowledgeBase, rules: list[LookupRule],
-                    reference: dict[str, list[str]]) -> list[LookupRule]:
+def reference_rules(kb: KnowledgeBase, rules: list[LookupRule], reference: dict[str, list[str]]) -> list[LookupRule]:
     """Explicit "no action" rules for a source's reference phenotype.
 
     DPWG tables list only the phenotypes it assessed; the normal phenotype is the reference the
@@ -550,8 +638,12 @@ def reference_rules(kb: KnowledgeBase, rules: list[LookupRule],
             if gene not in kb.genes:
                 continue
             known = {p.lower(): p for p in ConditionMapper(kb, {}).phenotypes(kb.gene(gene))}
-            covered = {p.lower() for r in group if len(r.condition) == 1 and r.condition[0].gene == gene
-                       for p in (r.condition[0].phenotypes or [])}
+            covered = {
+                p.lower()
+                for r in group
+                if len(r.condition) == 1 and r.condition[0].gene == gene
+                for p in (r.condition[0].phenotypes or [])
+            }
             missing = [known[n.lower()] for n in names if n.lower() in known and n.lower() not in covered]
             if missing:
                 out.append(_reference_rule(first, gene, missing))
@@ -560,16 +652,23 @@ def reference_rules(kb: KnowledgeBase, rules: list[LookupRule],
 
 def _reference_rule(first: LookupRule, gene: str, missing: list[str]) -> LookupRule:
     cond = GeneCondition(gene=gene, phenotypes=missing)
-    return first.model_copy(update={
-        "id": f"{first.drugs[0]}.{first.source.lower()}.{_slug(cond)}",
-        "condition": [cond], "action": "standard_dosing", "dose_factor": None, "dose_factor_range": None,
-        "strength": None, "alternatives": [],
-        "rationale": f"{gene} {missing[0]}: the {first.source} reference phenotype; "
-                     "the guideline lists no action for it.",
-        "provenance": Provenance(table=first.provenance.table if first.provenance else "curation",
-                                 note=f"{first.source} reference phenotype "
-                                      "(rules/curation.yaml reference_phenotypes)"),
-    })
+    return first.model_copy(
+        update={
+            "id": f"{first.drugs[0]}.{first.source.lower()}.{_slug(cond)}",
+            "condition": [cond],
+            "action": "standard_dosing",
+            "dose_factor": None,
+            "dose_factor_range": None,
+            "strength": None,
+            "alternatives": [],
+            "rationale": f"{gene} {missing[0]}: the {first.source} reference phenotype; "
+            "the guideline lists no action for it.",
+            "provenance": Provenance(
+                table=first.provenance.table if first.provenance else "curation",
+                note=f"{first.source} reference phenotype (rules/curation.yaml reference_phenotypes)",
+            ),
+        }
+    )
 
 
 def score_dependent_phenotype_rules(kb: KnowledgeBase, rules: list[LookupRule]) -> list[LookupRule]:
@@ -603,29 +702,45 @@ def score_dependent_phenotype_rules(kb: KnowledgeBase, rules: list[LookupRule]) 
         for phenotype, refined in by_phenotype.items():
             if phenotype == gene.phenotyping.indeterminate:
                 continue
-            existing = [r for r in rules if r.source == source and len(r.condition) == 1
-                        and r.condition[0].gene == gene_name and r.condition[0].phenotypes is not None
-                        and phenotype.lower() in {p.lower() for p in r.condition[0].phenotypes}]
+            existing = [
+                r
+                for r in rules
+                if r.source == source
+                and len(r.condition) == 1
+                and r.condition[0].gene == gene_name
+                and r.condition[0].phenotypes is not None
+                and phenotype.lower() in {p.lower() for p in r.condition[0].phenotypes}
+            ]
             base = existing[0] if existing else None
             if base is not None and {r.action for r in refined} == {base.action}:
                 continue
             worst = min([*([base] if base else []), *refined], key=lambda r: ACTION_SEVERITY[r.action])
-            by_score = "; ".join(f"{describe_condition(r.condition[0]).split(' ', 1)[1]}: {_ACTION_WORDS[r.action]}"
-                                 for r in sorted(refined, key=score))
+            by_score = "; ".join(
+                f"{describe_condition(r.condition[0]).split(' ', 1)[1]}: {_ACTION_WORDS[r.action]}"
+                for r in sorted(refined, key=score)
+            )
             cond = base.condition[0] if base else GeneCondition(gene=gene_name, phenotypes=[phenotype])
             template = base or worst
             prov = template.provenance
-            out.append(template.model_copy(update={
-                "id": base.id if base else f"{worst.drugs[0]}.{source.lower()}.{_slug(cond)}",
-                "condition": [cond],
-                "action": worst.action, "dose_factor": worst.dose_factor, "dose_factor_range": worst.dose_factor_range,
-                "alternatives": worst.alternatives,
-                "rationale": f"{describe_condition(cond)} without an activity score: {source} advice depends on the "
-                             f"score ({by_score}); the more cautious applies.",
-                "provenance": Provenance(table=prov.table if prov else "curation",
-                                         rows=(prov.rows if base and prov else []),
-                                         note="action from the activity-score rules (a phenotype alone cannot choose)"),
-            }))
+            out.append(
+                template.model_copy(
+                    update={
+                        "id": base.id if base else f"{worst.drugs[0]}.{source.lower()}.{_slug(cond)}",
+                        "condition": [cond],
+                        "action": worst.action,
+                        "dose_factor": worst.dose_factor,
+                        "dose_factor_range": worst.dose_factor_range,
+                        "alternatives": worst.alternatives,
+                        "rationale": f"{describe_condition(cond)} without an activity score: {source} advice depends on the "
+                        f"score ({by_score}); the more cautious applies.",
+                        "provenance": Provenance(
+                            table=prov.table if prov else "curation",
+                            rows=(prov.rows if base and prov else []),
+                            note="action from the activity-score rules (a phenotype alone cannot choose)",
+                        ),
+                    }
+                )
+            )
     return out
 
 
@@ -647,9 +762,12 @@ def drop_unsafe_alternatives(kb: KnowledgeBase, by_drug: dict[str, dict[str, Loo
             keep = []
             for alt in rule.alternatives:
                 alt_rules = list(by_drug.get(alt, {}).values())
-                flagged = any(r.action in ("contraindicated", "avoid")
-                              and all(condition_holds(c, st.get(c.gene)) for c in r.condition)
-                              for r in alt_rules for st in states)
+                flagged = any(
+                    r.action in ("contraindicated", "avoid")
+                    and all(condition_holds(c, st.get(c.gene)) for c in r.condition)
+                    for r in alt_rules
+                    for st in states
+                )
                 if not flagged:
                     keep.append(alt)
             if keep != rule.alternatives:
@@ -676,8 +794,16 @@ def _rule_yaml(rule: LookupRule | WarfarinDosingRule) -> dict[str, Any]:
 
     data = rule.model_dump(mode="json", exclude_defaults=True, exclude_none=True)
     data = {"kind": rule.kind, **data}
-    for key in ("drugs", "alternatives", "algorithms", "cyp4f2_increase", "african_cyp2c9_decrease",
-                "african_cyp2c9_alleles", "african_rs12777823_decrease", "dose_factor_range"):
+    for key in (
+        "drugs",
+        "alternatives",
+        "algorithms",
+        "cyp4f2_increase",
+        "african_cyp2c9_decrease",
+        "african_cyp2c9_alleles",
+        "african_rs12777823_decrease",
+        "dose_factor_range",
+    ):
         if key in data:
             data[key] = FlowList(data[key])
     if "condition" in data:
@@ -725,24 +851,37 @@ def write_rules(out: Path, files: dict[str, RuleFile], curation: dict[str, Any],
     manifest = RulesManifest(
         rules_version=f"1.{curation.get('rules_revision', 1)}",
         sources=[
-            {"name": "PyPGx CPIC recommendation table", "commit": read_commit(data / "pypgx") or "", "license": "MIT",
-             "file": PYPGX_TABLE},
-            {"name": "PAnno guideline table (PharmGKB CPIC/DPWG annotations)", "version": "0.3.1", "license": "MPL-2.0",
-             "file": PANNO_TABLE},
+            {
+                "name": "PyPGx CPIC recommendation table",
+                "commit": read_commit(data / "pypgx") or "",
+                "license": "MIT",
+                "file": PYPGX_TABLE,
+            },
+            {
+                "name": "PAnno guideline table (PharmGKB CPIC/DPWG annotations)",
+                "version": "0.3.1",
+                "license": "MPL-2.0",
+                "file": PANNO_TABLE,
+            },
             {"name": "PyPGx CPIC gene-drug table (citations)", "file": CPIC_TABLE},
             {"name": "pgx curation", "file": "rules/curation.yaml"},
         ],
         drugs=sorted(files),
     )
     (out / "manifest.yaml").write_text(
-        dump_yaml(manifest.model_dump(mode="json"), header="pgx rules manifest: the version every report carries "
-                  "(plus a digest of the rule files)."),
+        dump_yaml(
+            manifest.model_dump(mode="json"),
+            header="pgx rules manifest: the version every report carries (plus a digest of the rule files).",
+        ),
         encoding="utf-8",
     )
     (out / "tests").mkdir(exist_ok=True)
     (out / "tests" / "generated.yaml").write_text(
-        dump_yaml(seed_tests(files), header="Generated by `pgx rules build`: each drug's most severe rule per source, "
-                  "as a test case.\nHand-written cases belong in scenarios.yaml."),
+        dump_yaml(
+            seed_tests(files),
+            header="Generated by `pgx rules build`: each drug's most severe rule per source, "
+            "as a test case.\nHand-written cases belong in scenarios.yaml.",
+        ),
         encoding="utf-8",
     )
     return sorted(files)
@@ -777,6 +916,14 @@ def seed_tests(files: dict[str, RuleFile]) -> dict[str, Any]:
                     phenotypes[c.gene] = f"{c.allele_status.allele} {word}"
                 elif c.diplotypes:
                     diplotypes[c.gene] = c.diplotypes[0]
-            tests.append(RuleTest(name=f"{rule.id} fires", drug=drug, phenotypes=phenotypes, activity_scores=activity,
-                                  diplotypes=diplotypes, expect={source: rule.action}))
+            tests.append(
+                RuleTest(
+                    name=f"{rule.id} fires",
+                    drug=drug,
+                    phenotypes=phenotypes,
+                    activity_scores=activity,
+                    diplotypes=diplotypes,
+                    expect={source: rule.action},
+                )
+            )
     return RuleTestFile(tests=tests).model_dump(mode="json", exclude_defaults=True)

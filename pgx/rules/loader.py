@@ -46,8 +46,9 @@ class RuleBase:
 def _read(root: Path | importlib.resources.abc.Traversable, label: str) -> RuleBase:
     mf = root / "manifest.yaml"
     if not mf.is_file():
-        raise RuleError(f"{label}/manifest.yaml", "rules manifest not found",
-                        hint="run `pgx rules build` or reinstall pgx")
+        raise RuleError(
+            f"{label}/manifest.yaml", "rules manifest not found", hint="run `pgx rules build` or reinstall pgx"
+        )
     text = mf.read_text("utf-8")
     manifest = validate_document(load_marked(f"{label}/manifest.yaml", text), RulesManifest, RuleError)
     h = hashlib.sha256()
@@ -77,8 +78,15 @@ def _read(root: Path | importlib.resources.abc.Traversable, label: str) -> RuleB
         for rule in rf.rules:
             for d in rule.drugs:
                 by_drug[d.lower()].append(rule)
-    return RuleBase(manifest=manifest, files=files, paths=paths, tests=tests, digest=h.hexdigest(),
-                    location=label, by_drug=dict(by_drug))
+    return RuleBase(
+        manifest=manifest,
+        files=files,
+        paths=paths,
+        tests=tests,
+        digest=h.hexdigest(),
+        location=label,
+        by_drug=dict(by_drug),
+    )
 
 
 def _filename(drug: str) -> str:

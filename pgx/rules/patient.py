@@ -71,20 +71,34 @@ def gene_result(call: GeneCall) -> GeneResult:
     options = []
     for d in call.diplotypes:
         phenotype = d.phenotype if not statuses else None
-        options.append(GeneOption(diplotype=d.name if d.haplotypes else None, phenotype=phenotype,
-                                  activity_score=d.activity_score, allele_status=statuses))
+        options.append(
+            GeneOption(
+                diplotype=d.name if d.haplotypes else None,
+                phenotype=phenotype,
+                activity_score=d.activity_score,
+                allele_status=statuses,
+            )
+        )
     if not options and statuses:
         options.append(GeneOption(allele_status=statuses))
     return GeneResult(gene=call.gene, called=True, options=tuple(options), source=call.source, variants=variants)
 
 
 def patient_state(sample: str, calls: list[GeneCall], medications: list[str] | None = None) -> PatientState:
-    return PatientState(sample=sample, genes={c.gene: gene_result(c) for c in calls},
-                        medications=tuple(m.strip().lower() for m in medications or [] if m.strip()))
+    return PatientState(
+        sample=sample,
+        genes={c.gene: gene_result(c) for c in calls},
+        medications=tuple(m.strip().lower() for m in medications or [] if m.strip()),
+    )
 
 
-def from_phenotypes(sample: str, phenotypes: dict[str, str], activity_scores: dict[str, float] | None = None,
-                    diplotypes: dict[str, str] | None = None, medications: list[str] | None = None) -> PatientState:
+def from_phenotypes(
+    sample: str,
+    phenotypes: dict[str, str],
+    activity_scores: dict[str, float] | None = None,
+    diplotypes: dict[str, str] | None = None,
+    medications: list[str] | None = None,
+) -> PatientState:
     """A patient described directly by results (rule tests, rule diffs, what-if questions)."""
     genes: dict[str, GeneResult] = {}
     names = set(phenotypes) | set(activity_scores or {}) | set(diplotypes or {})
@@ -95,7 +109,16 @@ def from_phenotypes(sample: str, phenotypes: dict[str, str], activity_scores: di
         if m:
             statuses = {m.group(1): m.group(2).lower() == "positive"}
             p = None
-        genes[gene] = GeneResult(gene=gene, called=True, options=(GeneOption(
-            phenotype=p, activity_score=(activity_scores or {}).get(gene),
-            diplotype=(diplotypes or {}).get(gene), allele_status=statuses),))
+        genes[gene] = GeneResult(
+            gene=gene,
+            called=True,
+            options=(
+                GeneOption(
+                    phenotype=p,
+                    activity_score=(activity_scores or {}).get(gene),
+                    diplotype=(diplotypes or {}).get(gene),
+                    allele_status=statuses,
+                ),
+            ),
+        )
     return PatientState(sample=sample, genes=genes, medications=tuple(m.lower() for m in medications or []))

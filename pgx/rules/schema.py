@@ -63,7 +63,8 @@ class GeneCondition(Strict):
     diplotypes: list[str] | None = None
     not_tested: bool = Field(False, description="Matches when the gene has no result (not called, not in the input)")
     by_comedication: bool = Field(
-        False, description="Only when the phenotype comes from co-medication (DPWG eliglustat with a CYP3A inhibitor)")
+        False, description="Only when the phenotype comes from co-medication (DPWG eliglustat with a CYP3A inhibitor)"
+    )
 
     @model_validator(mode="after")
     def _one(self) -> GeneCondition:

@@ -34,31 +34,48 @@ def evaluate_warfarin(rule: WarfarinDosingRule, patient: PatientState) -> Source
     scenarios = []
     for o9 in c9.options:
         for ov in vk.options:
-            steps = [f"Compute the starting dose with a validated pharmacogenetic algorithm "
-                     f"({'; '.join(rule.algorithms)}) using CYP2C9 {o9.diplotype} and "
-                     f"VKORC1 {ov.phenotype or ov.diplotype}."]
+            steps = [
+                f"Compute the starting dose with a validated pharmacogenetic algorithm "
+                f"({'; '.join(rule.algorithms)}) using CYP2C9 {o9.diplotype} and "
+                f"VKORC1 {ov.phenotype or ov.diplotype}."
+            ]
             if f2.called and any("*3" in (o.diplotype or "").split("/") for o in f2.options):
-                steps.append("Non-African ancestry: CYP4F2*3 carrier, increase the computed dose by "
-                             f"{_pct(rule.cyp4f2_increase)}.")
+                steps.append(
+                    "Non-African ancestry: CYP4F2*3 carrier, increase the computed dose by "
+                    f"{_pct(rule.cyp4f2_increase)}."
+                )
             elif not f2.called:
                 steps.append("CYP4F2 not called: the CYP4F2*3 adjustment (non-African ancestry) cannot be applied.")
             carried = [a for a in rule.african_cyp2c9_alleles if a in (o9.diplotype or "").split("/")]
             if carried:
-                steps.append(f"African ancestry: CYP2C9 {'/'.join(carried)} carrier, decrease the computed dose by "
-                             f"{_pct(rule.african_cyp2c9_decrease)}.")
+                steps.append(
+                    f"African ancestry: CYP2C9 {'/'.join(carried)} carrier, decrease the computed dose by "
+                    f"{_pct(rule.african_cyp2c9_decrease)}."
+                )
             if o9.conversion is not None:
-                steps.append(f"CYP2C9 activity is further lowered by {', '.join(o9.conversion.perpetrators)} "
-                             f"({o9.conversion.effect}); the algorithms take the genotype only, so expect a lower "
-                             "dose requirement than computed.")
+                steps.append(
+                    f"CYP2C9 activity is further lowered by {', '.join(o9.conversion.perpetrators)} "
+                    f"({o9.conversion.effect}); the algorithms take the genotype only, so expect a lower "
+                    "dose requirement than computed."
+                )
             rs = c9.variants.get(str(rule.rs12777823_position))
             if rs is None or any(a is None for a in rs):
                 steps.append("rs12777823 not genotyped: the African-ancestry adjustment for it cannot be applied.")
             elif "A" in rs:
-                steps.append(f"African ancestry: rs12777823 A carrier, decrease the computed dose by "
-                             f"{_pct(rule.african_rs12777823_decrease)}.")
-            applied = AppliedRule(rule_id=rule.id, source=rule.source, action="dose_by_algorithm",
-                                  rationale=rule.rationale, citation=rule.citation, details=steps)
+                steps.append(
+                    f"African ancestry: rs12777823 A carrier, decrease the computed dose by "
+                    f"{_pct(rule.african_rs12777823_decrease)}."
+                )
+            applied = AppliedRule(
+                rule_id=rule.id,
+                source=rule.source,
+                action="dose_by_algorithm",
+                rationale=rule.rationale,
+                citation=rule.citation,
+                details=steps,
+            )
             labels = {"CYP2C9": o9.diplotype or "", "VKORC1": ov.phenotype or ov.diplotype or ""}
             scenarios.append(Scenario(genes=labels, rules=[applied]))
-    return SourceOutcome(source=rule.source, genes=list(GENES), status="matched", action="dose_by_algorithm",
-                         scenarios=scenarios)
+    return SourceOutcome(
+        source=rule.source, genes=list(GENES), status="matched", action="dose_by_algorithm", scenarios=scenarios
+    )

@@ -140,16 +140,36 @@ def _iso(t: Any) -> str | None:
 def job_view(job: Job, reports: list[str]) -> JobView:
     base = f"/v1/jobs/{job.id}"
     return JobView(
-        id=job.id, status=job.status, error=job.error, input_name=job.input_name, input_sha256=job.input_sha256,
-        samples=job.samples, medications=job.medications, rules_version=job.rules_version, attempts=job.attempts,
-        created_at=_iso(job.created_at) or "", started_at=_iso(job.started_at), finished_at=_iso(job.finished_at),
-        links=JobLinks(self=base, reports={s: f"{base}/samples/{s}/report" for s in reports}))
+        id=job.id,
+        status=job.status,
+        error=job.error,
+        input_name=job.input_name,
+        input_sha256=job.input_sha256,
+        samples=job.samples,
+        medications=job.medications,
+        rules_version=job.rules_version,
+        attempts=job.attempts,
+        created_at=_iso(job.created_at) or "",
+        started_at=_iso(job.started_at),
+        finished_at=_iso(job.finished_at),
+        links=JobLinks(self=base, reports={s: f"{base}/samples/{s}/report" for s in reports}),
+    )
 
 
 def flag_view(f: ReviewFlag) -> FlagView:
-    return FlagView(id=f.id, job_id=f.job_id, sample=f.sample, drug=f.drug, genes=f.genes, level=f.level,
-                    action=f.action, status=f.status, decision_reason=f.decision_reason, version=f.version,
-                    rules_version=f.rules_version)
+    return FlagView(
+        id=f.id,
+        job_id=f.job_id,
+        sample=f.sample,
+        drug=f.drug,
+        genes=f.genes,
+        level=f.level,
+        action=f.action,
+        status=f.status,
+        decision_reason=f.decision_reason,
+        version=f.version,
+        rules_version=f.rules_version,
+    )
 
 
 # -- shared service state --------------------------------------------------------------------------------
@@ -198,13 +218,33 @@ def need(permission: str):  # type: ignore[no-untyped-def]
         if not auth.allowed(user, permission):
             raise ApiError(403, "forbidden", f"role {user.role!r} may not {permission}")
         return user
+
     return dep
 
 
-def audit(s: Any, actor: User, action: str, obj_type: str, obj_id: str, before: dict[str, Any] | None,
-          after: dict[str, Any] | None, reason: str | None, rules_version: str | None) -> None:
-    s.add(AuditEntry(actor=actor.name, action=action, object_type=obj_type, object_id=obj_id, before=before,
-                     after=after, reason=reason, rules_version=rules_version))
+def audit(
+    s: Any,
+    actor: User,
+    action: str,
+    obj_type: str,
+    obj_id: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    reason: str | None,
+    rules_version: str | None,
+) -> None:
+    s.add(
+        AuditEntry(
+            actor=actor.name,
+            action=action,
+            object_type=obj_type,
+            object_id=obj_id,
+            before=before,
+            after=after,
+            reason=reason,
+            rules_version=rules_version,
+        )
+    )
 
 
 def decide(svc: Service, user: User, flag_id: int, d: Decision) -> ReviewFlag:
@@ -218,17 +258,29 @@ def decide(svc: Service, user: User, flag_id: int, d: Decision) -> ReviewFlag:
         if flag is None:
             raise ApiError(404, "not_found", f"no flag {flag_id}")
         before = {"status": flag.status, "reason": flag.decision_reason, "version": flag.version}
-        changed = s.execute(update(ReviewFlag).where(ReviewFlag.id == flag_id, ReviewFlag.version == d.version)
-                            .values(status=status, decision_reason=reason, decided_by=user.id, decided_at=utcnow(),
-                                    version=ReviewFlag.version + 1))
+        changed = s.execute(
+            update(ReviewFlag)
+            .where(ReviewFlag.id == flag_id, ReviewFlag.version == d.version)
+            .values(
+                status=status,
+                decision_reason=reason,
+                decided_by=user.id,
+                decided_at=utcnow(),
+                version=ReviewFlag.version + 1,
+            )
+        )
         if changed.rowcount != 1:  # type: ignore[attr-defined]
             s.rollback()
             with svc.db.session() as s2:
                 now = s2.get(ReviewFlag, flag_id)
                 assert now is not None
-                raise ApiError(409, "conflict", f"flag {flag_id} was changed by someone else (now {now.status}, "
-                               f"version {now.version}); reload it and decide again", current=flag_view(now)
-                               .model_dump())
+                raise ApiError(
+                    409,
+                    "conflict",
+                    f"flag {flag_id} was changed by someone else (now {now.status}, "
+                    f"version {now.version}); reload it and decide again",
+                    current=flag_view(now).model_dump(),
+                )
         after = {"status": status, "reason": reason, "version": d.version + 1}
         audit(s, user, d.decision, "flag", str(flag_id), before, after, reason, flag.rules_version)
     with svc.db.session() as s:
@@ -249,17 +301,29 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         yield
         svc.runner.stop()
 
-    app = FastAPI(title="pgx", version=pgx.__version__, lifespan=lifespan,
-                  description="Pharmacogenomic calls, drug flags and pharmacist review over HTTP.")
+    app = FastAPI(
+        title="pgx",
+        version=pgx.__version__,
+        lifespan=lifespan,
+        description="Pharmacogenomic calls, drug flags and pharmacist review over HTTP.",
+    )
     app.state.service = svc
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        code = getattr(exc, "code", {401: "unauthenticated", 403: "forbidden", 404: "not_found",
-                                     405: "method_not_allowed"}.get(exc.status_code, "error"))
+        code = getattr(
+            exc,
+            "code",
+            {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
+                exc.status_code, "error"
+            ),
+        )
         extra = getattr(exc, "extra", {})
-        return JSONResponse(error_body(exc.status_code, code, str(exc.detail), **extra), status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        return JSONResponse(
+            error_body(exc.status_code, code, str(exc.detail), **extra),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -271,8 +335,14 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     async def limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > settings.max_upload_bytes + 1024 * 1024:
-            return JSONResponse(error_body(413, "too_large", f"request of {length} bytes is over the upload limit "
-                                           f"of {settings.max_upload_bytes} bytes"), 413)
+            return JSONResponse(
+                error_body(
+                    413,
+                    "too_large",
+                    f"request of {length} bytes is over the upload limit of {settings.max_upload_bytes} bytes",
+                ),
+                413,
+            )
         return await call_next(request)
 
     @app.post("/v1/jobs", status_code=202, response_model=JobView, tags=["jobs"])
@@ -290,8 +360,9 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             outside_stored = outside_name = None
             if outside_calls is not None:
                 outside_name = display_name(outside_calls.filename, "outside_calls.tsv")
-                outside_stored, _ = await run_in_threadpool(store_upload, outside_calls.file, settings.uploads,
-                                                            settings.max_upload_bytes)
+                outside_stored, _ = await run_in_threadpool(
+                    store_upload, outside_calls.file, settings.uploads, settings.max_upload_bytes
+                )
         except UploadTooLarge as exc:
             raise ApiError(413, "too_large", str(exc)) from None
         wanted = [x.strip() for x in (samples or "").split(",") if x.strip()] or None
@@ -300,21 +371,45 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         if outside_stored:
             paths[str(settings.uploads / outside_stored)] = outside_name or "outside_calls.tsv"
         try:
-            found = await run_in_threadpool(check_inputs, settings.uploads / stored, wanted,
-                                            settings.uploads / outside_stored if outside_stored else None)
+            found = await run_in_threadpool(
+                check_inputs,
+                settings.uploads / stored,
+                wanted,
+                settings.uploads / outside_stored if outside_stored else None,
+            )
         except PgxError as exc:
             for p in paths:
                 Path(p).unlink(missing_ok=True)
             raise ApiError(422, "invalid_input", shown(exc, paths)) from None
         ruleset, rules_version = await run_in_threadpool(svc.active_rules)
-        job = Job(id=uuid.uuid4().hex, status="queued", input_name=name, input_sha256=sha, stored_name=stored,
-                  outside_stored_name=outside_stored, outside_name=outside_name, samples=wanted or found,
-                  medications=meds, ruleset_id=ruleset.id if ruleset else None, rules_version=rules_version,
-                  submitted_by=user.id, attempts=0)
+        job = Job(
+            id=uuid.uuid4().hex,
+            status="queued",
+            input_name=name,
+            input_sha256=sha,
+            stored_name=stored,
+            outside_stored_name=outside_stored,
+            outside_name=outside_name,
+            samples=wanted or found,
+            medications=meds,
+            ruleset_id=ruleset.id if ruleset else None,
+            rules_version=rules_version,
+            submitted_by=user.id,
+            attempts=0,
+        )
         with svc.db.session() as s:
             s.add(job)
-            audit(s, user, "submit", "job", job.id, None, {"input_sha256": sha, "samples": len(job.samples or [])},
-                  None, rules_version)
+            audit(
+                s,
+                user,
+                "submit",
+                "job",
+                job.id,
+                None,
+                {"input_sha256": sha, "samples": len(job.samples or [])},
+                None,
+                rules_version,
+            )
         svc.runner.notify()
         log.info("job %s queued (%d samples)", job.id, len(job.samples or []))
         return job_view(job, [])
@@ -328,10 +423,17 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             done = s.scalars(select(SampleReport.sample).where(SampleReport.job_id == job_id)).all()
         return job_view(job, list(done))
 
-    @app.get("/v1/jobs/{job_id}/samples/{sample}/report", tags=["jobs"],
-             responses={200: {"content": {"application/json": {}, "text/html": {}}}})
-    def sample_report(job_id: str, sample: str, _: Annotated[User, Depends(need("read"))],
-                      format: Annotated[str, Query(pattern="^(json|html)$")] = "json") -> Response:
+    @app.get(
+        "/v1/jobs/{job_id}/samples/{sample}/report",
+        tags=["jobs"],
+        responses={200: {"content": {"application/json": {}, "text/html": {}}}},
+    )
+    def sample_report(
+        job_id: str,
+        sample: str,
+        _: Annotated[User, Depends(need("read"))],
+        format: Annotated[str, Query(pattern="^(json|html)$")] = "json",
+    ) -> Response:
         """The drug report of one sample (the JSON follows schemas/drug-report.schema.json)."""
         with svc.db.session() as s:
             job = s.get(Job, job_id)
@@ -354,43 +456,61 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         from pgx.knowledge.loader import load_knowledge
 
         kb = load_knowledge()
-        return GenesView(knowledge_version=kb.version, genes=[
-            GeneView(gene=g.gene, chromosome=getattr(g, "chromosome", None), alleles=len(g.named_alleles))
-            for g in kb.genes.values()])
+        return GenesView(
+            knowledge_version=kb.version,
+            genes=[
+                GeneView(gene=g.gene, chromosome=getattr(g, "chromosome", None), alleles=len(g.named_alleles))
+                for g in kb.genes.values()
+            ],
+        )
 
     @app.get("/v1/rules/version", response_model=RulesVersionView, tags=["knowledge"])
     def rules_version(_: Annotated[User, Depends(need("info"))]) -> RulesVersionView:
         from pgx.knowledge.loader import load_knowledge
 
         rs, version = svc.active_rules()
-        return RulesVersionView(pgx_version=pgx.__version__, knowledge_version=load_knowledge().version,
-                                rules_version=version, ruleset_id=rs.id if rs else None)
+        return RulesVersionView(
+            pgx_version=pgx.__version__,
+            knowledge_version=load_knowledge().version,
+            rules_version=version,
+            ruleset_id=rs.id if rs else None,
+        )
 
     @app.get("/v1/flags", response_model=list[FlagView], tags=["review"])
-    def flags(_: Annotated[User, Depends(need("review"))], status: str | None = None, level: str | None = None,
-              drug: str | None = None, gene: str | None = None, sample: str | None = None,
-              limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[FlagView]:
+    def flags(
+        _: Annotated[User, Depends(need("review"))],
+        status: str | None = None,
+        level: str | None = None,
+        drug: str | None = None,
+        gene: str | None = None,
+        sample: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ) -> list[FlagView]:
         from pgx.service.review import query_flags
 
         with svc.db.session() as s:
             rows = query_flags(s, status=status, level=level, drug=drug, gene=gene, sample=sample, limit=limit)
             return [flag_view(f) for f in rows]
 
-    @app.post("/v1/flags/{flag_id}/decision", response_model=FlagView, tags=["review"],
-              responses={409: {"description": "The flag changed since the reviewer loaded it"}})
+    @app.post(
+        "/v1/flags/{flag_id}/decision",
+        response_model=FlagView,
+        tags=["review"],
+        responses={409: {"description": "The flag changed since the reviewer loaded it"}},
+    )
     def decide_flag(flag_id: int, d: Decision, user: Annotated[User, Depends(need("review"))]) -> FlagView:
         return flag_view(decide(svc, user, flag_id, d))
 
     @app.post("/v1/rulesets", response_model=RuleSetView, tags=["curation"])
-    async def upload_ruleset(user: Annotated[User, Depends(need("curate"))],
-                             archive: Annotated[UploadFile, File(description="rules/ folder as .tar.gz or .zip")]
-                             ) -> RuleSetView:
+    async def upload_ruleset(
+        user: Annotated[User, Depends(need("curate"))],
+        archive: Annotated[UploadFile, File(description="rules/ folder as .tar.gz or .zip")],
+    ) -> RuleSetView:
         """Upload a rule set; it is validated and its rule tests run. Activate it separately."""
         from pgx.service.rulesets import check_ruleset
 
         try:
-            stored, _ = await run_in_threadpool(store_upload, archive.file, settings.uploads,
-                                                settings.max_upload_bytes)
+            stored, _ = await run_in_threadpool(store_upload, archive.file, settings.uploads, settings.max_upload_bytes)
         except UploadTooLarge as exc:
             raise ApiError(413, "too_large", str(exc)) from None
         name = display_name(archive.filename, "rules archive")
@@ -408,8 +528,14 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         return activate_ruleset(svc, user, ruleset_id)
 
     def user_view(u: User, token: str | None = None) -> UserView:
-        return UserView(name=u.name, role=u.role, active=u.active, has_password=bool(u.password_hash),
-                        has_token=bool(u.token_hash), token=token)
+        return UserView(
+            name=u.name,
+            role=u.role,
+            active=u.active,
+            has_password=bool(u.password_hash),
+            has_token=bool(u.token_hash),
+            token=token,
+        )
 
     @app.get("/v1/users", response_model=list[UserView], tags=["admin"])
     def users(_: Annotated[User, Depends(need("admin"))]) -> list[UserView]:

@@ -46,8 +46,15 @@ def add_user(s: Session, name: str, role: str, password: str | None = None, with
     if password is not None and len(password) < 12:
         raise UsageError("a password needs at least 12 characters")
     token = f"pgx_{secrets.token_urlsafe(32)}" if with_token else None
-    s.add(User(name=name, role=role, password_hash=_hasher.hash(password) if password else None,
-               token_hash=token_digest(token) if token else None, active=True))
+    s.add(
+        User(
+            name=name,
+            role=role,
+            password_hash=_hasher.hash(password) if password else None,
+            token_hash=token_digest(token) if token else None,
+            active=True,
+        )
+    )
     return token
 
 
@@ -68,9 +75,15 @@ def check_password(user: User, password: str) -> bool:
 def login_blocked(s: Session, username: str, address: str, allowed: int, window_s: int) -> bool:
     """Too many failures for this user name or from this address in the window: slow guessing down."""
     since = utcnow() - dt.timedelta(seconds=window_s)
-    failures = s.scalar(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.at >= since, LoginAttempt.ok.is_(False),
-        (LoginAttempt.username == username) | (LoginAttempt.address == address)))
+    failures = s.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(
+            LoginAttempt.at >= since,
+            LoginAttempt.ok.is_(False),
+            (LoginAttempt.username == username) | (LoginAttempt.address == address),
+        )
+    )
     return bool(failures and failures >= allowed)
 
 

@@ -58,8 +58,10 @@ def store_upload(stream: BinaryIO, folder: Path, limit: int) -> tuple[str, str]:
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > limit:
-                    raise UploadTooLarge(f"upload larger than the limit of {limit} bytes",
-                                         hint="split the cohort or ask the administrator to raise --max-upload-mb")
+                    raise UploadTooLarge(
+                        f"upload larger than the limit of {limit} bytes",
+                        hint="split the cohort or ask the administrator to raise --max-upload-mb",
+                    )
                 digest.update(chunk)
                 out.write(chunk)
         tmp.replace(folder / stored)
@@ -96,8 +98,14 @@ class SampleOutput(BaseModel):
     flags: list[dict[str, object]]
 
 
-def compute(vcf: str, samples: list[str] | None, medications: list[str], outside: str | None,
-            rules_dir: str | None, input_name: str) -> list[SampleOutput]:
+def compute(
+    vcf: str,
+    samples: list[str] | None,
+    medications: list[str],
+    outside: str | None,
+    rules_dir: str | None,
+    input_name: str,
+) -> list[SampleOutput]:
     """The batch engine on one job's input: one report per sample, and the flags a pharmacist reviews.
 
     Runs in a worker process; everything it needs arrives as plain values.
@@ -111,8 +119,11 @@ def compute(vcf: str, samples: list[str] | None, medications: list[str], outside
     out = []
     for s in report.samples:
         one = report.model_copy(update={"samples": [s]})
-        flags = [{"drug": d.drug, "genes": d.genes, "level": d.level, "action": d.action}
-                 for d in s.drugs if d.level in REVIEW_LEVELS]
+        flags = [
+            {"drug": d.drug, "genes": d.genes, "level": d.level, "action": d.action}
+            for d in s.drugs
+            if d.level in REVIEW_LEVELS
+        ]
         out.append(SampleOutput(sample=s.sample, report_json=one.model_dump_json(), flags=flags))
     return out
 
@@ -173,18 +184,27 @@ class JobRunner:
         stale = (Job.status == "running") & (Job.heartbeat_at < cutoff)
         with self.db.session() as s:
             s.execute(update(Job).where(stale, Job.attempts < self.settings.max_attempts).values(status="queued"))
-            s.execute(update(Job).where(stale, Job.attempts >= self.settings.max_attempts).values(
-                status="failed", finished_at=utcnow(),
-                error=f"interrupted {self.settings.max_attempts} time(s) while running (the worker stopped); "
-                      "resubmit the file, and tell the administrator if it happens again"))
+            s.execute(
+                update(Job)
+                .where(stale, Job.attempts >= self.settings.max_attempts)
+                .values(
+                    status="failed",
+                    finished_at=utcnow(),
+                    error=f"interrupted {self.settings.max_attempts} time(s) while running (the worker stopped); "
+                    "resubmit the file, and tell the administrator if it happens again",
+                )
+            )
 
     def claim(self) -> tuple[str, int] | None:
         with self.db.session() as s:
             ids = s.scalars(select(Job.id).where(Job.status == "queued").order_by(Job.created_at).limit(5)).all()
             for job_id in ids:
                 now = utcnow()
-                done = s.execute(update(Job).where(Job.id == job_id, Job.status == "queued").values(
-                    status="running", attempts=Job.attempts + 1, started_at=now, heartbeat_at=now))
+                done = s.execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.status == "queued")
+                    .values(status="running", attempts=Job.attempts + 1, started_at=now, heartbeat_at=now)
+                )
                 if done.rowcount == 1:  # type: ignore[attr-defined]
                     attempt = s.scalar(select(Job.attempts).where(Job.id == job_id))
                     return job_id, int(attempt or 0)
@@ -194,8 +214,11 @@ class JobRunner:
         while not finished.wait(self.settings.lease_seconds / 3):
             try:
                 with self.db.session() as s:
-                    s.execute(update(Job).where(Job.id == job_id, Job.status == "running", Job.attempts == attempt)
-                              .values(heartbeat_at=utcnow()))
+                    s.execute(
+                        update(Job)
+                        .where(Job.id == job_id, Job.status == "running", Job.attempts == attempt)
+                        .values(heartbeat_at=utcnow())
+                    )
             except Exception as exc:  # a busy or dropped database must not silently stop the heartbeat
                 log.warning("job %s heartbeat failed (%s); retrying", job_id, type(exc).__name__)
 
@@ -213,8 +236,9 @@ class JobRunner:
         beat.start()
         try:
             assert self._pool is not None
-            outputs = self._pool.submit(compute, vcf, job.samples, job.medications, outside, rules_dir,
-                                        job.input_name).result()
+            outputs = self._pool.submit(
+                compute, vcf, job.samples, job.medications, outside, rules_dir, job.input_name
+            ).result()
         except PgxError as exc:
             names = {vcf: job.input_name, **({outside: job.outside_name or "outside calls"} if outside else {})}
             self._finish(job_id, attempt, "failed", error=shown(exc, names))
@@ -224,23 +248,48 @@ class JobRunner:
             frames = traceback.extract_tb(exc.__traceback__)
             where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
             log.error("job %s failed: %s%s", job_id, type(exc).__name__, where)
-            self._finish(job_id, attempt, "failed", error=f"internal error ({type(exc).__name__}); "
-                         "the administrator can find the job id in the server log")
+            self._finish(
+                job_id,
+                attempt,
+                "failed",
+                error=f"internal error ({type(exc).__name__}); the administrator can find the job id in the server log",
+            )
             return
         finally:
             finished.set()
         self._finish(job_id, attempt, "done", outputs=outputs, rules_version=job.rules_version)
 
-    def _finish(self, job_id: str, attempt: int, status: str, *, error: str | None = None,
-                outputs: list[SampleOutput] | None = None, rules_version: str | None = None) -> None:
+    def _finish(
+        self,
+        job_id: str,
+        attempt: int,
+        status: str,
+        *,
+        error: str | None = None,
+        outputs: list[SampleOutput] | None = None,
+        rules_version: str | None = None,
+    ) -> None:
         with self.db.session() as s:
-            mine = s.execute(update(Job).where(Job.id == job_id, Job.status == "running", Job.attempts == attempt)
-                             .values(status=status, error=error, finished_at=utcnow()))
+            mine = s.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status == "running", Job.attempts == attempt)
+                .values(status=status, error=error, finished_at=utcnow())
+            )
             if mine.rowcount != 1:  # type: ignore[attr-defined]
                 return  # re-claimed after our lease ran out: the other run writes the results
             for o in outputs or []:
                 s.add(SampleReport(job_id=job_id, sample=o.sample, report_json=o.report_json))
                 for f in o.flags:
-                    s.add(ReviewFlag(job_id=job_id, sample=o.sample, drug=f["drug"], genes=f["genes"],
-                                     level=f["level"], action=f["action"], status="open", version=1,
-                                     rules_version=rules_version))
+                    s.add(
+                        ReviewFlag(
+                            job_id=job_id,
+                            sample=o.sample,
+                            drug=f["drug"],
+                            genes=f["genes"],
+                            level=f["level"],
+                            action=f["action"],
+                            status="open",
+                            version=1,
+                            rules_version=rules_version,
+                        )
+                    )

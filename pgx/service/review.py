@@ -26,13 +26,25 @@ from pgx.service.db import AuditEntry, ReviewFlag, SampleReport, User
 if TYPE_CHECKING:
     from pgx.service.api import Service
 
-_env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                   autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+_env = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html", "j2"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 SEVERITY = ("contraindicated", "change", "caution")
 
 
-def query_flags(s: Session, *, status: str | None = None, level: str | None = None, drug: str | None = None,
-                gene: str | None = None, sample: str | None = None, limit: int = 200) -> list[ReviewFlag]:
+def query_flags(
+    s: Session,
+    *,
+    status: str | None = None,
+    level: str | None = None,
+    drug: str | None = None,
+    gene: str | None = None,
+    sample: str | None = None,
+    limit: int = 200,
+) -> list[ReviewFlag]:
     q = select(ReviewFlag)
     if status:
         q = q.where(ReviewFlag.status == status)
@@ -57,8 +69,14 @@ def _page(name: str, request: Request, status: int = 200, **ctx: Any) -> HTMLRes
 
 def mount_review(app: FastAPI, svc: Service) -> None:
     settings = svc.settings
-    app.add_middleware(SessionMiddleware, secret_key=settings.session_secret(), session_cookie="pgx_session",
-                       https_only=settings.secure_cookies, same_site="strict", max_age=8 * 3600)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.session_secret(),
+        session_cookie="pgx_session",
+        https_only=settings.secure_cookies,
+        same_site="strict",
+        max_age=8 * 3600,
+    )
 
     def person(request: Request) -> User | None:
         uid = request.session.get("uid")
@@ -83,15 +101,19 @@ def mount_review(app: FastAPI, svc: Service) -> None:
         return _page("login.html.j2", request)
 
     @app.post("/login", include_in_schema=False)
-    def login(request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()],
-              csrf: Annotated[str, Form()]) -> Response:
+    def login(
+        request: Request,
+        username: Annotated[str, Form()],
+        password: Annotated[str, Form()],
+        csrf: Annotated[str, Form()],
+    ) -> Response:
         check_csrf(request, csrf)
         address = request.client.host if request.client else "unknown"
         with svc.db.session() as s:
-            if auth.login_blocked(s, username, address, settings.login_failures_allowed,
-                                  settings.login_window_seconds):
-                return _page("login.html.j2", request, 429,
-                             error="Too many failed logins; wait a few minutes and try again.")
+            if auth.login_blocked(s, username, address, settings.login_failures_allowed, settings.login_window_seconds):
+                return _page(
+                    "login.html.j2", request, 429, error="Too many failed logins; wait a few minutes and try again."
+                )
             user = s.scalar(select(User).where(User.name == username))
             ok = user is not None and auth.check_password(user, password)
             auth.record_login(s, username, address, ok)
@@ -108,18 +130,37 @@ def mount_review(app: FastAPI, svc: Service) -> None:
         return RedirectResponse("/login", status_code=303)
 
     @app.get("/review", include_in_schema=False)
-    def queue(request: Request, status: str | None = "open", level: str | None = None, drug: str | None = None,
-              gene: str | None = None, sample: str | None = None) -> Response:
+    def queue(
+        request: Request,
+        status: str | None = "open",
+        level: str | None = None,
+        drug: str | None = None,
+        gene: str | None = None,
+        sample: str | None = None,
+    ) -> Response:
         user = person(request)
         if user is None:
             return RedirectResponse("/login", status_code=303)
-        filters = {"status": status or None, "level": level or None, "drug": drug or None, "gene": gene or None,
-                   "sample": sample or None}
+        filters = {
+            "status": status or None,
+            "level": level or None,
+            "drug": drug or None,
+            "gene": gene or None,
+            "sample": sample or None,
+        }
         with svc.db.session() as s:
             rows = query_flags(s, **filters, limit=500)
             counts = dict(s.execute(select(ReviewFlag.status, func.count()).group_by(ReviewFlag.status)).all())
-        return _page("queue.html.j2", request, user=user, flags=rows, filters=filters, counts=counts,
-                     levels=SEVERITY, statuses=("open", "accepted", "overridden", "escalated"))
+        return _page(
+            "queue.html.j2",
+            request,
+            user=user,
+            flags=rows,
+            filters=filters,
+            counts=counts,
+            levels=SEVERITY,
+            statuses=("open", "accepted", "overridden", "escalated"),
+        )
 
     @app.get("/review/flags/{flag_id}", include_in_schema=False)
     def detail(request: Request, flag_id: int) -> Response:
@@ -132,22 +173,40 @@ def mount_review(app: FastAPI, svc: Service) -> None:
             flag = s.get(ReviewFlag, flag_id)
             if flag is None:
                 raise HTTPException(404, f"no flag {flag_id}")
-            row = s.scalar(select(SampleReport).where(SampleReport.job_id == flag.job_id,
-                                                      SampleReport.sample == flag.sample))
-            trail = s.scalars(select(AuditEntry).where(AuditEntry.object_type == "flag",
-                                                       AuditEntry.object_id == str(flag_id))
-                              .order_by(AuditEntry.id)).all()
+            row = s.scalar(
+                select(SampleReport).where(SampleReport.job_id == flag.job_id, SampleReport.sample == flag.sample)
+            )
+            trail = s.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.object_type == "flag", AuditEntry.object_id == str(flag_id))
+                .order_by(AuditEntry.id)
+            ).all()
         report = DrugReport.model_validate_json(row.report_json) if row else None
         sample = report.samples[0] if report else None
         drug = next((d for d in sample.drugs if d.drug == flag.drug), None) if sample else None
         calls = [g for g in sample.genes if g.gene in flag.genes] if sample else []
-        return _page("flag.html.j2", request, user=user, flag=flag, drug=drug, calls=calls, trail=trail,
-                     report=report, conversions=sample.phenoconversions if sample else [],
-                     error=request.query_params.get("error"))
+        return _page(
+            "flag.html.j2",
+            request,
+            user=user,
+            flag=flag,
+            drug=drug,
+            calls=calls,
+            trail=trail,
+            report=report,
+            conversions=sample.phenoconversions if sample else [],
+            error=request.query_params.get("error"),
+        )
 
     @app.post("/review/flags/{flag_id}", include_in_schema=False)
-    def act(request: Request, flag_id: int, decision: Annotated[str, Form()], version: Annotated[int, Form()],
-            csrf: Annotated[str, Form()], reason: Annotated[str, Form()] = "") -> Response:
+    def act(
+        request: Request,
+        flag_id: int,
+        decision: Annotated[str, Form()],
+        version: Annotated[int, Form()],
+        csrf: Annotated[str, Form()],
+        reason: Annotated[str, Form()] = "",
+    ) -> Response:
         check_csrf(request, csrf)
         user = person(request)
         if user is None:

@@ -42,8 +42,10 @@ def _members(archive: Path) -> list[tuple[str, bytes]]:
                 if f is not None:
                     out.append((m.name, f.read()))
     except tarfile.TarError:
-        raise InputError("the rules archive is neither a zip nor a tar file",
-                         hint="upload the rules/ folder as rules.tar.gz or rules.zip") from None
+        raise InputError(
+            "the rules archive is neither a zip nor a tar file",
+            hint="upload the rules/ folder as rules.tar.gz or rules.zip",
+        ) from None
     return out
 
 
@@ -66,8 +68,15 @@ def unpack(archive: Path, target: Path) -> int:
 def view(rs: RuleSet) -> RuleSetView:
     from pgx.service.api import RuleSetView
 
-    return RuleSetView(id=rs.id, version=rs.version, status=rs.status, active=rs.active, problems=rs.problems,
-                       tests_passed=rs.tests_passed, tests_failed=rs.tests_failed)
+    return RuleSetView(
+        id=rs.id,
+        version=rs.version,
+        status=rs.status,
+        active=rs.active,
+        problems=rs.problems,
+        tests_passed=rs.tests_passed,
+        tests_failed=rs.tests_failed,
+    )
 
 
 def check_ruleset(svc: Service, user: User, archive: Path, name: str) -> RuleSetView:
@@ -92,19 +101,36 @@ def check_ruleset(svc: Service, user: User, archive: Path, name: str) -> RuleSet
             results = run_tests(kb, rb, tests, docs)
             passed = sum(r.passed for r in results)
             failed = len(results) - passed
-            problems = [f"{Path(r.path).name}:{r.line or ''}: test {r.name} failed: {r.detail}"
-                        for r in results if not r.passed]
+            problems = [
+                f"{Path(r.path).name}:{r.line or ''}: test {r.name} failed: {r.detail}" for r in results if not r.passed
+            ]
     except PgxError:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     with svc.db.session() as s:
-        rs = RuleSet(version=version, stored_name=stored, uploaded_by=user.id,
-                     status="valid" if not problems else "invalid", problems=problems[:200],
-                     tests_passed=passed, tests_failed=failed, active=False)
+        rs = RuleSet(
+            version=version,
+            stored_name=stored,
+            uploaded_by=user.id,
+            status="valid" if not problems else "invalid",
+            problems=problems[:200],
+            tests_passed=passed,
+            tests_failed=failed,
+            active=False,
+        )
         s.add(rs)
         s.flush()
-        audit(s, user, "upload", "ruleset", str(rs.id), None,
-              {"version": version, "status": rs.status, "archive": name}, None, version)
+        audit(
+            s,
+            user,
+            "upload",
+            "ruleset",
+            str(rs.id),
+            None,
+            {"version": version, "status": rs.status, "archive": name},
+            None,
+            version,
+        )
     return view(rs)
 
 
@@ -116,13 +142,26 @@ def activate_ruleset(svc: Service, user: User, ruleset_id: int) -> RuleSetView:
         if rs is None:
             raise ApiError(404, "not_found", f"no rule set {ruleset_id}")
         if rs.status != "valid":
-            raise ApiError(409, "invalid_ruleset", f"rule set {ruleset_id} did not pass validation and its tests; "
-                           "fix the problems listed and upload it again")
+            raise ApiError(
+                409,
+                "invalid_ruleset",
+                f"rule set {ruleset_id} did not pass validation and its tests; "
+                "fix the problems listed and upload it again",
+            )
         old = s.scalar(select(RuleSet).where(RuleSet.active.is_(True)))
         s.execute(update(RuleSet).where(RuleSet.active.is_(True)).values(active=False))
         rs.active = True
-        audit(s, user, "activate", "ruleset", str(rs.id), {"active": old.version if old else "bundled"},
-              {"active": rs.version}, None, rs.version)
+        audit(
+            s,
+            user,
+            "activate",
+            "ruleset",
+            str(rs.id),
+            {"active": old.version if old else "bundled"},
+            {"active": rs.version},
+            None,
+            rs.version,
+        )
     return view(rs)
 
 

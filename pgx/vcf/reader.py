@@ -49,14 +49,23 @@ class VcfData:
 
     def subset(self, rows: np.ndarray) -> VcfData:
         """The same records for the samples at ``rows`` only (a chunk of a cohort read once)."""
+
         def cut(rec: Record) -> Record:
             return dataclasses.replace(
-                rec, gt=rec.gt[rows], phased=rec.phased[rows], ps=rec.ps[rows], poly=rec.poly[rows],
+                rec,
+                gt=rec.gt[rows],
+                phased=rec.phased[rows],
+                ps=rec.ps[rows],
+                poly=rec.poly[rows],
                 ad_single=None if rec.ad_single is None else rec.ad_single[rows],
-                cn=None if rec.cn is None else rec.cn[rows])
+                cn=None if rec.cn is None else rec.cn[rows],
+            )
 
-        return dataclasses.replace(self, samples=[self.samples[i] for i in rows],
-                                   records={c: [cut(r) for r in recs] for c, recs in self.records.items()})
+        return dataclasses.replace(
+            self,
+            samples=[self.samples[i] for i in rows],
+            records={c: [cut(r) for r in recs] for c, recs in self.records.items()},
+        )
 
     def within_span(self, chrom: str, pos: int) -> bool:
         """Is ``pos`` inside the range of records this file holds for ``chrom``?"""

@@ -43,7 +43,7 @@ from pathlib import Path
 
 import pysam
 
-from pgx.vcf.reader import sha256_file
+from pgx.fileio import sha256_file
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "1kgp" / "GRCh38"

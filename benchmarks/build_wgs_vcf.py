@@ -42,9 +42,9 @@ from pathlib import Path
 import numpy as np
 import pysam
 
+from pgx.fileio import sha256_file
 from pgx.knowledge.loader import load_knowledge
 from pgx.vcf.assembly import GRCH38_LENGTHS as ASSEMBLY_LENGTHS
-from pgx.vcf.reader import sha256_file
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "1kgp" / "GRCh38"

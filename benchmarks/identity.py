@@ -37,7 +37,8 @@ import pysam
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "1kgp" / "GRCh38"
 VERSION_FIELDS = ("pgx_version", "knowledge_version", "rules_version", "schema_version")
-_VERSION_LINE = re.compile(r"(pgx|knowledge|rules)[ _]version[ =:]+[^\s\t]+")
+# "pgx 0.1.0", "knowledge 2025-11-05.2", "rules 1.1+8f95563197" (TSV first line, HTML footer), "schema 1.2"
+_VERSION_TEXT = re.compile(r"\b(pgx|knowledge|rules|schema)(_version)?([ =:]+)[0-9][0-9A-Za-z.+-]*")
 
 
 def build_cohort(data: Path, out: Path, every: int = 16, count: int = 200) -> Path:
@@ -132,11 +133,13 @@ def write(pgx: str, out: Path, data: Path) -> None:
                 pgx, ["report", str(vcf), "-f", "tsv", "--meds", "paroxetine", *extra]
             ),
         }
+        if not name.startswith("1kgp"):  # one HTML page per sample: 200 of them add nothing the JSON lacks
+            docs[f"{name}.report-paroxetine.html"] = run(pgx, ["report", str(vcf), "--meds", "paroxetine", *extra])
         for fname, text in docs.items():
             if fname.endswith(".json"):
                 text = json.dumps(blank_versions(json.loads(text)), indent=1, sort_keys=False) + "\n"
             else:
-                text = _VERSION_LINE.sub(r"\1_version=-", text)
+                text = _VERSION_TEXT.sub(r"\1\2\3-", text)
             (out / fname).write_text(text, encoding="utf-8")
             print(f"{fname}\t{hashlib.sha256(text.encode()).hexdigest()[:16]}\t{len(text):,} bytes")
 

@@ -38,11 +38,11 @@ import pysam
 from results_md import RESULTS, machine, source_state, write_section
 
 import pgx
+from pgx.calling.models import CallReport, GeneCall
 from pgx.calling.pipeline import call_vcf
 from pgx.knowledge.loader import KnowledgeBase, load_knowledge
 from pgx.knowledge.schema import IUPAC, Gene, NamedAllele
 from pgx.matching.models import MissingPosition
-from pgx.report.models import CallReport, GeneCall
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "1kgp"

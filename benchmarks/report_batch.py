@@ -38,10 +38,11 @@ from pathlib import Path
 from results_md import RESULTS, write_section
 
 import pgx
+from pgx.api import assess
+from pgx.calling.models import CallReport
 from pgx.calling.pipeline import call_vcf
 from pgx.knowledge.loader import KnowledgeBase, load_knowledge
-from pgx.report.drugs import DrugReport, report_from_calls
-from pgx.report.models import CallReport
+from pgx.report.models import DrugReport
 from pgx.rules.loader import load_rules
 
 REPO = Path(__file__).resolve().parents[1]
@@ -160,10 +161,10 @@ def main() -> int:
         simulated_cohort(args.cohort_vcf, args.samples, kb)
         print(f"wrote {args.cohort_vcf} ({args.samples} samples)")
     calls, call_wall, _ = timed(cohort_calls, args.data, kb)
-    plain, wall, cpu = timed(report_from_calls, calls, knowledge=kb, rules=rb)
+    plain, wall, cpu = timed(assess, calls, knowledge=kb, rules=rb)
     load_rules.cache_clear()  # a fresh rule base: the second run must not reuse the first one's outcomes
     rb2 = load_rules()
-    conv, wall_m, cpu_m = timed(report_from_calls, calls, medications=["paroxetine"], knowledge=kb, rules=rb2)
+    conv, wall_m, cpu_m = timed(assess, calls, medications=["paroxetine"], knowledge=kb, rules=rb2)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     problems = check(plain, rb.drugs) + check(conv, rb.drugs)
     n = len(plain.samples)
@@ -199,7 +200,7 @@ def main() -> int:
         SECTION,
         "",
         "Written by `benchmarks/report_batch.py --write`: the 1000 Genomes per-gene files called in panel mode",
-        "and merged per sample, then `report_from_calls` for every drug with rules, without and with",
+        "and merged per sample, then `pgx.api.assess` for every drug with rules, without and with",
         "`--meds paroxetine`.",
         "",
         f"- Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "

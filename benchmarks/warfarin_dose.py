@@ -2,9 +2,10 @@
 
 Why: a dose model is only worth shipping if it beats what a prescriber can already compute.
 This script reads the IWPC table (../shared/data/iwpc/warfarin.csv), builds the documented
-cohort and seeded split (:mod:`pgx.ml.warfarin`), selects and trains pgx's model by 5-fold CV
-on the training part only, and compares four methods on the same held-out patients and by CV:
-pgx's model, the re-implemented IWPC pharmacogenetic and clinical formulas, and 35 mg/week.
+cohort and seeded split (:mod:`pgx.ml.warfarin_eval`), selects and trains pgx's model by 5-fold
+CV on the training part only (:mod:`pgx.ml.warfarin_train`), and compares four methods on the
+same held-out patients and by CV: pgx's model, the re-implemented IWPC pharmacogenetic and
+clinical formulas (:mod:`pgx.ml.iwpc_formula`), and 35 mg/week.
 It also re-checks the formula against the paper's own validation figures, measures the
 prediction interval's coverage, and checks the VKORC1 imputation against the data.
 
@@ -34,34 +35,31 @@ import sklearn
 from results_md import RESULTS, machine, source_state, write_section
 
 import pgx
-from pgx.ml.artifact import ModelCard, bundled_model, save_model
-from pgx.ml.iwpc import FEATURES, GROUPS, IwpcRace, IwpcRecord, imputation_concordance, read_iwpc
-from pgx.ml.warfarin import (
+from pgx.ml.artifact import ModelCard, bundled_model, read_card, save_model
+from pgx.ml.iwpc import IwpcRecord, imputation_concordance, read_iwpc
+from pgx.ml.warfarin import MODEL_KIND, MODEL_NAME, predict_weekly
+from pgx.ml.warfarin_eval import (
+    FIXED_DOSE_MG_WEEK,
     HIGH_DOSE_MIN,
     LOW_DOSE_MAX,
-    MODEL_KIND,
-    MODEL_NAME,
     N_FOLDS,
     SEED,
     TEST_SIZE,
-    Interval,
+    Cohort,
     Metrics,
-    TrainingReport,
     baseline_predictions,
     build_cohort,
-    check_rows,
     design,
-    dose_group,
     evaluable_exclusions,
     evaluate,
     has_any_clinical_input,
     has_clinical_inputs,
+    interval_coverage,
     metrics,
-    predict_weekly,
-    reference_row,
     split,
-    train,
 )
+from pgx.ml.warfarin_features import FEATURES, GROUPS, IwpcRace
+from pgx.ml.warfarin_train import TrainingReport, check_rows, reference_row, train
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_IWPC = REPO.parent / "shared" / "data" / "iwpc" / "warfarin.csv"
@@ -82,7 +80,15 @@ def table(header: list[str], rows: Iterable[list[str]]) -> list[str]:
     return [line(header), "|" + "---|" * len(header), *(line(row) for row in rows)]
 
 
-WARFARIN_CODE = ["pgx/ml/iwpc.py", "pgx/ml/warfarin.py", "benchmarks/warfarin_dose.py"]
+WARFARIN_CODE = [
+    "pgx/ml/warfarin_features.py",
+    "pgx/ml/iwpc.py",
+    "pgx/ml/iwpc_formula.py",
+    "pgx/ml/warfarin_eval.py",
+    "pgx/ml/warfarin_train.py",
+    "pgx/ml/warfarin.py",
+    "benchmarks/warfarin_dose.py",
+]
 
 
 def pct(share: float) -> str:
@@ -122,33 +128,9 @@ class Run:
         )
         evaluable = self.cohort.evaluable
         self.whole = evaluate(evaluable, baseline_predictions(evaluable))
-        self.coverage = self._coverage(self.report.interval)
+        self.coverage = interval_coverage(test, predict_weekly(self.estimator, x_test), self.report.interval)
         self.incomplete = self._incomplete()
         self.seconds = time.perf_counter() - started
-
-    def _coverage(self, interval: Interval) -> dict[str, tuple[int, float]]:
-        """Held-out share inside the interval: comparable patients overall and by dose group, and incomplete ones."""
-        test = self.split.test
-        x, dose = design(test)
-        roots = np.sqrt(predict_weekly(self.estimator, x))
-        rows: dict[str, list[bool]] = {}
-        for rec, d, s in zip(test, dose, roots, strict=True):
-            complete = has_clinical_inputs(rec)
-            if not complete and not has_any_clinical_input(rec):
-                continue
-            lo, hi = interval.bounds(float(s), complete)
-            inside = lo <= d <= hi
-            keys = [f"comparable, {dose_group(d)}", "comparable"] if complete else ["missing age, height or weight"]
-            for key in keys:
-                rows.setdefault(key, []).append(inside)
-        order = [
-            "comparable",
-            "comparable, low",
-            "comparable, intermediate",
-            "comparable, high",
-            "missing age, height or weight",
-        ]
-        return {k: (len(rows[k]), float(np.mean(rows[k]))) for k in order if k in rows}
 
     def _incomplete(self) -> dict[str, Metrics]:
         """Held-out patients the formulas cannot score (some but not all of age/height/weight missing)."""
@@ -158,7 +140,7 @@ class Run:
         x, dose = design(test)
         return {
             PGX: metrics(predict_weekly(self.estimator, x), dose),
-            "fixed 35 mg/week": metrics(np.full(len(dose), 35.0), dose),
+            "fixed 35 mg/week": metrics(np.full(len(dose), FIXED_DOSE_MG_WEEK), dose),
         }
 
 
@@ -249,17 +231,31 @@ def losses(results: Mapping[str, Mapping[str, Metrics]], where: str) -> list[str
 
 
 def render(run: Run, artifact: Path | None) -> str:
-    r, sp, cohort = run.report, run.split, run.cohort
-    n_eval_train = sum(map(has_clinical_inputs, sp.train))
-    n_eval_test = sum(map(has_clinical_inputs, sp.test))
+    lines = render_head(run) + render_patients(run.cohort) + render_selection(run)
+    lines += render_paper(run) + render_missing(run) + render_interval(run) + render_incomplete(run)
+    lost = losses(run.held_out, "held-out") + losses(run.cv, "CV")
+    lines += ["### Where pgx's model does not beat the IWPC pharmacogenetic formula", ""]
+    lines += lost or ["- nowhere: lower MAE and a higher within-20 % share in every subgroup, held out and by CV"]
+    lines += [
+        "",
+        "Subgroups are small (see n); differences of a few tenths of a mg/week or a few points are within noise.",
+        "",
+    ]
+    lines += render_imputation(run.records)
+    if artifact is not None:
+        lines += render_artifact(artifact)
+    return "\n".join(lines)
+
+
+def render_head(run: Run) -> list[str]:
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     commit = run.path.parent / "SOURCE_COMMIT"
     source = commit.read_text().strip()[:12] if commit.exists() else "unknown"
-    lines = [
+    return [
         SECTION,
         "",
         "Written by `benchmarks/warfarin_dose.py`: pgx's warfarin maintenance-dose model against the IWPC 2009",
-        "formulas (NEJM 2009;360:753, re-implemented in `pgx/ml/warfarin.py`) and a fixed 35 mg/week, on the",
+        "formulas (NEJM 2009;360:753, re-implemented in `pgx/ml/iwpc_formula.py`) and a fixed 35 mg/week, on the",
         "International Warfarin Pharmacogenetics Consortium cohort (PharmGKB table in `../shared/data/iwpc`,",
         f"source commit {source}).",
         "",
@@ -269,6 +265,11 @@ def render(run: Run, artifact: Path | None) -> str:
         f"- Date: {now}; wall time {run.seconds:.1f} s (model selection and training {run.train_seconds:.1f} s)",
         f"- Seed {SEED} for the split, the folds and every estimator",
         "",
+    ]
+
+
+def render_patients(cohort: Cohort) -> list[str]:
+    lines = [
         "### Patients",
         "",
         f"{cohort.total} patients in the table. Cohort (trained and tested on): a stable therapeutic dose recorded.",
@@ -288,12 +289,21 @@ def render(run: Run, artifact: Path | None) -> str:
         left -= n
         lines.append(f"- {reason}: {n} (leaves {left})")
     sources = Counter(rec.vkorc1_source or "unknown" for rec in cohort.evaluable)
-    lines += [
+    return [
+        *lines,
         "",
         f"VKORC1 rs9923231 among the {len(cohort.evaluable)} comparable patients: "
         + ", ".join(f"{k} {v}" for k, v in sources.most_common())
         + " (imputed from a linked SNP as in the IWPC supplement; check below).",
         "",
+    ]
+
+
+def render_selection(run: Run) -> list[str]:
+    r, sp = run.report, run.split
+    n_eval_train = sum(map(has_clinical_inputs, sp.train))
+    n_eval_test = sum(map(has_clinical_inputs, sp.test))
+    return [
         "### Split and cross-validation",
         "",
         f"- Held out: {100 * TEST_SIZE:.0f} % of the cohort, stratified by dose group (≤ {LOW_DOSE_MAX:g}, between, "
@@ -329,31 +339,20 @@ def render(run: Run, artifact: Path | None) -> str:
             "out-of-fold predictions pooled)",
         ),
     ]
-    lines += render_paper(run) + render_missing(run) + render_interval(run) + render_incomplete(run)
-    lost = losses(run.held_out, "held-out") + losses(run.cv, "CV")
-    lines += ["### Where pgx's model does not beat the IWPC pharmacogenetic formula", ""]
-    lines += lost or ["- nowhere: lower MAE and a higher within-20 % share in every subgroup, held out and by CV"]
-    lines += [
+
+
+def render_artifact(artifact: Path) -> list[str]:
+    size = artifact.stat().st_size
+    return [
+        "### Artifact",
         "",
-        "Subgroups are small (see n); differences of a few tenths of a mg/week or a few points are within noise.",
+        f"`{artifact.relative_to(REPO)}`: {size / 1024:.0f} KiB, card "
+        f"`{artifact.with_suffix('.card.md').name}`; SHA-256 `{_card(artifact).sha256[:16]}…`.",
         "",
     ]
-    lines += render_imputation(run.records)
-    if artifact is not None:
-        size = artifact.stat().st_size
-        lines += [
-            "### Artifact",
-            "",
-            f"`{artifact.relative_to(REPO)}`: {size / 1024:.0f} KiB, card "
-            f"`{artifact.with_suffix('.card.md').name}`; SHA-256 `{_card(artifact).sha256[:16]}…`.",
-            "",
-        ]
-    return "\n".join(lines)
 
 
 def _card(artifact: Path) -> ModelCard:
-    from pgx.ml.artifact import read_card
-
     return read_card(artifact)
 
 

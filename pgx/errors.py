@@ -7,21 +7,50 @@ with ``error.exit_code``; nothing else is printed.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+FIELDS = frozenset(
+    {
+        "calls", "chunk_size", "engine", "folds", "format", "iwpc", "meds_table", "output", "patient", "phenotype",
+        "report", "sample", "scheduler", "source", "vcf", "workers",
+    }
+)  # fmt: skip
+"""Argument names an error may name as its ``field`` or as ``{name}`` in its hint; a shell maps each to its own
+spelling (the CLI to its flags)."""
+_FIELD_REF = re.compile(r"\{([a-z_]+)\}")
 
 
 class PgxError(Exception):
-    """Base class. ``exit_code`` 2 means bad input, 1 means pgx itself failed."""
+    """Base class. ``exit_code`` 2 means bad input, 1 means pgx itself failed.
+
+    ``field`` names the argument or setting at fault by its library name (``patient``,
+    ``workers``): the message reads "patient: ...", and a shell such as the CLI may name its
+    own spelling of it instead (``--patient``) with :meth:`named`.
+    """
 
     exit_code = 1
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.field = field
+
+    def named(self, names: dict[str, str]) -> str:
+        """The message with the field spelt as ``names`` spells it (the CLI's flags). A hint may name
+        other fields as ``{field}`` ("choose one with {sample}"); hints are pgx's own words, never input."""
+        where = names.get(self.field, self.field) if self.field else None
+        text = f"{where}: {self.message}" if where else self.message
+        if not self.hint:
+            return text
+        hint = _FIELD_REF.sub(
+            lambda m: names.get(m.group(1), m.group(1)) if m.group(1) in FIELDS else m.group(0), self.hint
+        )
+        return f"{text} ({hint})"
 
     def __str__(self) -> str:
-        return f"{self.message} ({self.hint})" if self.hint else self.message
+        return self.named({})
 
 
 class InputError(PgxError):

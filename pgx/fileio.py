@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from pgx.errors import UsageError
@@ -46,7 +48,7 @@ def atomic_write_text(path: str | Path, text: str, *, fsync: bool = True) -> Non
         raise
 
 
-def atomic_write_bytes_from(path: str | Path, producer) -> None:  # type: ignore[no-untyped-def]
+def atomic_write_bytes_from(path: str | Path, producer: Callable[[str], object]) -> None:
     """Like :func:`atomic_write_text` for a producer that writes to a temporary path itself."""
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
@@ -62,3 +64,12 @@ def atomic_write_bytes_from(path: str | Path, producer) -> None:  # type: ignore
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def sha256_file(path: str | Path) -> str:
+    """The SHA-256 every output records of its inputs (read in 1 MiB pieces: VCFs can be large)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

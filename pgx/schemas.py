@@ -1,7 +1,7 @@
 """JSON Schemas of pgx's file formats, generated from the pydantic models.
 
 Editors use them to validate knowledge YAML as curators type; pipelines use the call-result
-schema to validate what ``pgx call`` writes. ``tests/test_schemas.py`` fails when a model
+schema to validate what ``pgx call`` writes. ``tests/test_knowledge.py`` fails when a model
 changes without the committed schema being regenerated (``pgx knowledge schema``).
 """
 
@@ -13,9 +13,11 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from pgx.batch.models import BatchManifest
+from pgx.calling.models import CallReport
+from pgx.knowledge.curation import DrugCuration, KnowledgeCuration
 from pgx.knowledge.schema import AnnotationKnowledge, DrugKnowledge, Gene, InteractionKnowledge, Manifest
-from pgx.report.drugs import DrugReport
-from pgx.report.models import CallReport
+from pgx.report.models import DrugReport
+from pgx.rules.curation import RuleOverridesFile, RulesCurationFile
 from pgx.rules.schema import RuleFile, RulesManifest, RuleTestFile
 
 SCHEMAS: dict[str, type[BaseModel]] = {
@@ -24,9 +26,13 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "knowledge-drugs.schema.json": DrugKnowledge,
     "knowledge-interactions.schema.json": InteractionKnowledge,
     "knowledge-annotations.schema.json": AnnotationKnowledge,
+    "knowledge-curation.schema.json": KnowledgeCuration,
+    "knowledge-drug-curation.schema.json": DrugCuration,
     "rules-file.schema.json": RuleFile,
     "rules-tests.schema.json": RuleTestFile,
     "rules-manifest.schema.json": RulesManifest,
+    "rules-curation.schema.json": RulesCurationFile,
+    "rules-overrides.schema.json": RuleOverridesFile,
     "call-result.schema.json": CallReport,
     "drug-report.schema.json": DrugReport,
     "batch-manifest.schema.json": BatchManifest,

@@ -68,6 +68,6 @@ def simulate_vcf(
 
 
 @pytest.fixture(params=BACKENDS)
-def db_url(request, tmp_path):  # type: ignore[no-untyped-def]
+def db_url(request, tmp_path):
     """A fresh service database on each backend (SQLite always; PostgreSQL when CI provides a server)."""
     yield from database_url(request.param, tmp_path)

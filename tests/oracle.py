@@ -11,6 +11,7 @@ reference base (each unit oriented for the best score).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 from pgx.knowledge.schema import IUPAC, Gene
 
@@ -26,7 +27,7 @@ def _accepts(listed: str | None, ref_listed: str, pos_ref: str, value: str) -> b
 
 
 def oracle_fits(
-    gene: Gene, strands: list[tuple[str | None, str | None]], blocks: list[list[int]], haploid: bool = False
+    gene: Gene, strands: Sequence[tuple[str | None, str | None]], blocks: list[list[int]], haploid: bool = False
 ) -> dict[tuple[str, ...], int]:
     """All fitting diplotypes (sorted name tuples) with their scores.
 
@@ -38,13 +39,13 @@ def oracle_fits(
     positions = [p.position for p in gene.positions]
     avail = [j for j, (x, y) in enumerate(strands) if x is not None or y is not None]
 
-    def accepts(a, j: int, value: str | None) -> bool:  # type: ignore[no-untyped-def]
+    def accepts(a, j: int, value: str | None) -> bool:
         if value is None:
             return False
         pos = gene.positions[j]
         return _accepts(a.alleles.get(pos.position), ref.alleles[pos.position], pos.ref, value)
 
-    def point(a, j: int, value: str | None) -> int:  # type: ignore[no-untyped-def]
+    def point(a, j: int, value: str | None) -> int:
         """What position j adds to allele a's score when a is given strand value ``value``."""
         listed = a.alleles.get(positions[j])
         if listed is None:

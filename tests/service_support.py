@@ -53,12 +53,12 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[str | None]:
         admin.dispose()
 
 
-def wait_for_job(client, job_id: str, headers: dict[str, str], timeout: float = 120) -> dict:  # type: ignore[no-untyped-def]
+def wait_for_job(client: httpx.Client, job_id: str, headers: dict[str, str], timeout: float = 120) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
+        job: dict[str, Any] = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
         if job["status"] in ("done", "failed"):
-            return job  # type: ignore[no-any-return]
+            return job
         time.sleep(0.2)
     raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s")
 

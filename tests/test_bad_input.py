@@ -23,7 +23,7 @@ def _expected() -> list[tuple[str, str]]:
         return [(r["file"], r["expected behaviour"]) for r in csv.DictReader(fh, delimiter="\t")]
 
 
-def _assert_one_line_error(proc, name: str) -> str:  # type: ignore[no-untyped-def]
+def _assert_one_line_error(proc, name: str) -> str:
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
@@ -32,7 +32,7 @@ def _assert_one_line_error(proc, name: str) -> str:  # type: ignore[no-untyped-d
     return lines[0]
 
 
-def _gene(report: dict, gene: str = "CYP2C19") -> dict:  # type: ignore[type-arg]
+def _gene(report: dict, gene: str = "CYP2C19") -> dict:
     return next(g for g in report["samples"][0]["genes"] if g["gene"] == gene)
 
 

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from pgx import __version__
-from pgx.report.models import SCHEMA_VERSION, CallReport
-from pgx.report.tsv import COLUMNS
+from pgx.calling.models import SCHEMA_VERSION, CallReport
+from pgx.report.calls_tsv import COLUMNS
 from tests.conftest import REPO, run_pgx
 
 SAMPLE = REPO / "sample_vcfs/patient_001.vcf"

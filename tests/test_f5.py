@@ -33,7 +33,7 @@ EXPECTED = {
 }
 
 
-def _call(tmp_path: Path, kb, vcf: Vcf | str, **kw):  # type: ignore[no-untyped-def]
+def _call(tmp_path: Path, kb, vcf: Vcf | str, **kw):
     path = tmp_path / "f5.vcf"
     if isinstance(vcf, Vcf):
         vcf.write(path)
@@ -48,7 +48,7 @@ def _one(gt: str) -> Vcf:
     return Vcf().add("chr1", POS, "C", "T", gt)
 
 
-def test_f5_knowledge(kb) -> None:  # type: ignore[no-untyped-def]
+def test_f5_knowledge(kb) -> None:
     g = kb.gene("F5")
     assert g in kb.vcf_genes() and g.chromosome == "chr1" and g.strand == "-"
     (pos,) = g.positions
@@ -72,7 +72,7 @@ def test_f5_knowledge(kb) -> None:  # type: ignore[no-untyped-def]
         ("Leiden/Leiden", "Leiden/Leiden"),
     ],
 )
-def test_simulated_diplotypes_are_called(simulated: str, expected: str, phased: bool, tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+def test_simulated_diplotypes_are_called(simulated: str, expected: str, phased: bool, tmp_path: Path, kb) -> None:
     text = simulate_vcf_text(kb, [SampleSpec("S1", [GeneSpec("F5", simulated)])], phased=phased, include_unlisted=False)
     call = _call(tmp_path, kb, text)
     assert call.status == "called"
@@ -93,7 +93,7 @@ def test_simulated_diplotypes_are_called(simulated: str, expected: str, phased: 
         ("1|1", "Leiden/Leiden"),
     ],
 )
-def test_hand_written_genotypes(gt: str, expected: str, tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+def test_hand_written_genotypes(gt: str, expected: str, tmp_path: Path, kb) -> None:
     call = _call(tmp_path, kb, _one(gt))
     assert call.status == "called" and [d.name for d in call.diplotypes] == [expected]
     assert call.phenotypes == [EXPECTED[expected]]
@@ -102,33 +102,33 @@ def test_hand_written_genotypes(gt: str, expected: str, tmp_path: Path, kb) -> N
 
 
 @pytest.mark.parametrize("vcf", [_one("./."), Vcf().add("chr1", 169549000, "A", "G", "0/1")], ids=["no-call", "absent"])
-def test_missing_position_is_not_called(vcf: Vcf, tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+def test_missing_position_is_not_called(vcf: Vcf, tmp_path: Path, kb) -> None:
     call = _call(tmp_path, kb, vcf)
     assert call.status == "not_called" and call.reason_code == "no_data" and call.reason
     assert not call.diplotypes and not call.phenotypes
     assert [m.position for m in call.missing_positions] == [POS]
 
 
-def test_half_calls_are_not_called(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+def test_half_calls_are_not_called(tmp_path: Path, kb) -> None:
     ref_half = _call(tmp_path, kb, _one("0/."))
     assert ref_half.status == "not_called" and any(w.code == "half_call" for w in ref_half.warnings)
     alt_half = _call(tmp_path, kb, _one("./1"))
     assert alt_half.status == "not_called" and alt_half.reason_code == "half_call"
 
 
-def test_undocumented_alt_is_not_called(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+def test_undocumented_alt_is_not_called(tmp_path: Path, kb) -> None:
     call = _call(tmp_path, kb, Vcf().add("chr1", POS, "C", "A", "0/1"))
     assert call.status == "not_called" and call.reason_code == "undocumented_variant"
 
 
-def test_ref_mismatch_is_missing_not_reference(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+def test_ref_mismatch_is_missing_not_reference(tmp_path: Path, kb) -> None:
     """A record written with GRCh37's base (T) as REF at the GRCh38 position is not trusted."""
     call = _call(tmp_path, kb, Vcf().add("chr1", POS, "T", "C", "0/0"))
     assert call.status == "not_called" and call.reason_code == "no_data"
     assert any(w.code == "ref_mismatch" for w in call.warnings)
 
 
-def test_missing_to_ref_fills_only_inside_the_file(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+def test_missing_to_ref_fills_only_inside_the_file(tmp_path: Path, kb) -> None:
     flanked = Vcf().add("chr1", 169549000, "A", "G", "0/1").add("chr1", 169550000, "A", "G", "0/0")
     call = _call(tmp_path, kb, flanked, missing_to_ref=True)
     assert call.status == "called" and [d.name for d in call.diplotypes] == ["Reference/Reference"]
@@ -181,7 +181,7 @@ def _rows(table: str) -> list[dict[str, str]]:
 
 
 @needs_shared
-def test_knowledge_matches_pypgx_rows(kb) -> None:  # type: ignore[no-untyped-def]
+def test_knowledge_matches_pypgx_rows(kb) -> None:
     g = kb.gene("F5")
     (gene_row,) = _rows("gene-table.csv")
     assert g.strand == gene_row["Strand"]
@@ -224,7 +224,7 @@ def _source_copy(tmp_path: Path) -> Path:
     return root
 
 
-def _build_f5(root: Path):  # type: ignore[no-untyped-def]
+def _build_f5(root: Path):
     src = S.SourceTree(root)
     return PypgxGene(src, GeneBuilder(src, {}, S.pypgx_grch37(src)), "F5", {}).build()
 
@@ -236,7 +236,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 @needs_shared
-def test_importer_cross_checks_pypgx_tables(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+def test_importer_cross_checks_pypgx_tables(tmp_path: Path, kb) -> None:
     root = _source_copy(tmp_path)
     assert _build_f5(root) == kb.gene("F5")
     tables = root / "pypgx"

@@ -30,9 +30,9 @@ from pgx.graph import (
 )
 from pgx.knowledge.loader import KnowledgeBase, load_knowledge
 from pgx.knowledge.schema import PathwayRole
+from pgx.patient.state import from_phenotypes
 from pgx.rules.engine import evaluate_drug
 from pgx.rules.loader import RuleBase, load_rules
-from pgx.rules.patient import from_phenotypes
 from pgx.rules.schema import LookupRule
 from tests.conftest import run_pgx, simulate_vcf
 
@@ -214,7 +214,7 @@ def test_typical_results_affect_no_drug(g: nx.MultiDiGraph, phenotypes: dict[str
 
 
 def test_affected_drugs_see_a_phenoconverted_patient(g: nx.MultiDiGraph, kb: KnowledgeBase) -> None:
-    from pgx.phenotype.conversion import apply_medications
+    from pgx.patient.conversion import apply_medications
 
     state = from_phenotypes("p", {"CYP2D6": "Normal Metabolizer"}, activity_scores={"CYP2D6": 2.0})
     assert affected_drugs(g, state) == []
@@ -323,7 +323,7 @@ def test_evidence_path_for_clopidogrel_cyp2c19_2_2(g: nx.MultiDiGraph, rb: RuleB
 def test_evidence_path_shows_the_genotype_phenotype_and_the_converting_drug(
     g: nx.MultiDiGraph, rb: RuleBase, kb: KnowledgeBase
 ) -> None:
-    from pgx.phenotype.conversion import apply_medications
+    from pgx.patient.conversion import apply_medications
 
     patient = apply_medications(
         kb,
@@ -440,7 +440,8 @@ def test_cli_alternatives_from_a_vcf(cyp2c19_pm_vcf: Path) -> None:
 def test_cli_path_from_a_vcf(cyp2c19_pm_vcf: Path) -> None:
     proc = run_pgx("graph", "path", "clopidogrel", "--vcf", str(cyp2c19_pm_vcf))
     assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.splitlines()
+    head, *lines = proc.stdout.splitlines()
+    assert head == "clopidogrel: contraindicated (avoid)"
     assert len(lines) == 2
     for line in lines:
         steps = line.split(" -> ")

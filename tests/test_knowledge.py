@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import filecmp
+import inspect
 import json
 import shutil
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
+import pgx.knowledge.schema as knowledge_schema
 from pgx.errors import KnowledgeError
 from pgx.knowledge.importer.build import build_knowledge
-from pgx.knowledge.loader import load_knowledge
+from pgx.knowledge.loader import KnowledgeBase, load_knowledge
 from pgx.phenotype.phenotyper import phenotype_from_functions, phenotype_from_score
 from pgx.schemas import SCHEMAS, render
 from tests.conftest import REPO, SHARED, needs_shared, run_pgx
@@ -24,7 +28,7 @@ VCF_GENES = {
 }  # fmt: skip
 
 
-def test_bundled_knowledge_covers_the_genes(kb) -> None:  # type: ignore[no-untyped-def]
+def test_bundled_knowledge_covers_the_genes(kb: KnowledgeBase) -> None:
     assert {g.gene for g in kb.vcf_genes()} == VCF_GENES
     assert {"HLA-A", "HLA-B", "MT-RNR1"} <= set(kb.genes)
     assert kb.version == kb.manifest.knowledge_version
@@ -92,7 +96,7 @@ PHARMCAT_PHENO_GENES = [
 
 @needs_shared
 @pytest.mark.parametrize("gene", PHARMCAT_PHENO_GENES)
-def test_phenotype_rules_reproduce_every_source_row(gene: str, kb) -> None:  # type: ignore[no-untyped-def]
+def test_phenotype_rules_reproduce_every_source_row(gene: str, kb: KnowledgeBase) -> None:
     g = kb.gene(gene)
     rows, source_facts = _pharmcat_table(gene)
     ours = {a.name: (a.function, a.activity_value) for a in g.named_alleles}
@@ -113,7 +117,7 @@ def test_phenotype_rules_reproduce_every_source_row(gene: str, kb) -> None:  # t
 
 @needs_shared
 @pytest.mark.parametrize("gene", ["CYP2D6", "G6PD", "RYR1"])
-def test_derived_phenotypes_match_panno_rows(gene: str, kb) -> None:  # type: ignore[no-untyped-def]
+def test_derived_phenotypes_match_panno_rows(gene: str, kb: KnowledgeBase) -> None:
     """Genes whose phenotype table is not in the PharmCAT copy: checked against PAnno's rows."""
     g = kb.gene(gene)
     facts = {a.name: a for a in g.named_alleles}
@@ -153,9 +157,11 @@ def test_yaml_error_points_to_file_line_column(tmp_path: Path) -> None:
 def test_unknown_field_is_rejected(tmp_path: Path) -> None:
     kdir = tmp_path / "knowledge"
     shutil.copytree(REPO / "knowledge", kdir, ignore=shutil.ignore_patterns("__init__.py", "__pycache__"))
-    path = kdir / "genes/VKORC1.yaml"
-    path.write_text(path.read_text().replace("quirks:\n", "quirks:\n  singel_variant: true\n", 1))
-    with pytest.raises(KnowledgeError, match=r"VKORC1\.yaml:\d+:\d+: quirks\.singel_variant"):
+    path = kdir / "genes/G6PD.yaml"
+    text = path.read_text()
+    assert "\nquirks:\n" in text
+    path.write_text(text.replace("\nquirks:\n", "\nquirks:\n  plodiy: x_linked\n", 1))
+    with pytest.raises(KnowledgeError, match=r"G6PD\.yaml:\d+:\d+: quirks\.plodiy"):
         load_knowledge(str(kdir))
 
 
@@ -163,3 +169,79 @@ def test_unknown_field_is_rejected(tmp_path: Path) -> None:
 def test_committed_json_schemas_are_current(name: str) -> None:
     committed = (REPO / "schemas" / name).read_text()
     assert committed == render(SCHEMAS[name]), f"schemas/{name} is stale; run `pgx knowledge schema`"
+
+
+# Fields that no code reads, on purpose: provenance written into the knowledge YAML (and the JSON
+# Schema) for curators and auditors, never an input to behaviour. Nothing reads them through
+# model_dump either: outside the importer, no knowledge model is dumped. Every other field must be
+# read somewhere, so a field whose description promises a behaviour cannot silently have none.
+RECORD_ONLY = {
+    ("CitedSource", "title"): "citation title of an interactions.yaml source",
+    ("Gene", "definition_version"): "PharmCAT definition version the gene was imported from",
+    ("Gene", "grch37_region"): "GRCh37 gene region from PyPGx's gene table, kept for a later liftover",
+    ("Gene", "strand"): "strand from PyPGx's gene table",
+    ("GuidelineLink", "fda_label"): "FDA label status from PyPGx's cpic-table.csv",
+    ("NamedAllele", "function_source"): "where a function came from when not the primary table, or why assumed",
+    ("Position", "hgvs"): "the definition's HGVS name (the importer derives `context` from it)",
+    ("Source", "commit"): "source commit in manifest.yaml",
+    ("Source", "license"): "source licence in manifest.yaml",
+}
+_VALIDATORS = {"model_validator", "field_validator"}
+
+
+def _reads(tree: ast.AST) -> set[str]:
+    """Attribute names read in ``tree``: ``x.name`` and ``getattr(x, "name")``."""
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            out.add(node.attr)
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "id", None) == "getattr"
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)
+        ):
+            out.add(node.args[1].value)
+    return out
+
+
+def _decorator_name(node: ast.expr) -> str:
+    target = node.func if isinstance(node, ast.Call) else node
+    return str(getattr(target, "id", None) or getattr(target, "attr", ""))
+
+
+def _fields_read_by_code() -> set[str]:
+    """Names read anywhere in pgx/ except where knowledge is made: the importer, the curation
+    models, and schema.py's own validators (schema methods such as ScoreBand.holds do count)."""
+    root = REPO / "pgx"
+    making = {root / "knowledge/schema.py", root / "knowledge/curation.py", *(root / "knowledge/importer").glob("*.py")}
+    names: set[str] = set()
+    for path in root.rglob("*.py"):
+        if path not in making:
+            names |= _reads(ast.parse(path.read_text(encoding="utf-8")))
+    for node in ast.walk(ast.parse((root / "knowledge/schema.py").read_text(encoding="utf-8"))):
+        if isinstance(node, ast.FunctionDef) and not {_decorator_name(d) for d in node.decorator_list} & _VALIDATORS:
+            names |= _reads(node)
+    return names
+
+
+def test_every_knowledge_field_is_read_by_some_code() -> None:
+    """A tripwire, not a proof: a name read anywhere counts (``.name`` is read on many things), so it
+    catches fields whose name no code mentions, like the removed Quirks.ignored_variants."""
+    models = [
+        m
+        for _, m in inspect.getmembers(knowledge_schema, inspect.isclass)
+        if issubclass(m, BaseModel) and m.__module__ == knowledge_schema.__name__
+    ]
+    assert len(models) > 20
+    fields = {(m.__name__, f) for m in models for f in m.model_fields}
+    assert set(RECORD_ONLY) <= fields, sorted(set(RECORD_ONLY) - fields)
+    read = _fields_read_by_code()
+    unread = sorted((m, f) for m, f in fields if f not in read and (m, f) not in RECORD_ONLY)
+    assert not unread, f"knowledge fields no code reads (give them a behaviour, or remove them): {unread}"
+
+
+def test_field_scan_sees_attribute_and_getattr_reads() -> None:
+    code = "def f(g):\n    return g.quirks.copy_number, getattr(g, 'strand'), g.positions[0]\n"
+    assert _reads(ast.parse(code)) == {"quirks", "copy_number", "strand", "positions"}

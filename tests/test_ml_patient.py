@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pgx.report.drugs import REPORT_SCHEMA_VERSION
+from pgx.report.models import REPORT_SCHEMA_VERSION
 from tests.conftest import REPO, run_pgx, simulate_vcf
 
 BAD = [
@@ -38,7 +38,7 @@ def test_patient_file_with_multisample_vcf_needs_a_sample(tmp_path: Path) -> Non
     patient.write_text("age: 64\n")
     trio = REPO / "sample_vcfs" / "trio_phased.vcf.gz"
     proc = run_pgx("report", str(trio), "--patient", str(patient), "-f", "json")
-    assert proc.returncode == 2 and "--patient describes one patient" in proc.stderr
+    assert proc.returncode == 2 and "--patient: describes one patient" in proc.stderr and "--sample" in proc.stderr
 
 
 def test_patient_medications_join_meds_and_file_is_hashed(tmp_path: Path) -> None:

@@ -12,19 +12,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pgx.flags.decide import patient_flags
 from pgx.knowledge.loader import load_knowledge
 from pgx.ml.artifact import load_model, read_card
 from pgx.ml.cohort import OutcomeRow, outcomes_csv, response_probability, simulate_outcomes, state_from_phenotypes
 from pgx.ml.features import FEATURES, drug_context, relative_function
 from pgx.ml.indications import indication_drugs, resolve_indication
-from pgx.ml.patient import PatientCovariates
 from pgx.ml.prior import build_prior
 from pgx.ml.ranker import KIND, build_dataset, load_ranker, predict_proba, rank_therapies, train
-from pgx.phenotype.conversion import apply_medications
-from pgx.report.drugs import patient_flags
-from pgx.rules.curator import gene_phenotypes
+from pgx.ml.results import RankedTherapy
+from pgx.patient.conversion import apply_medications
+from pgx.patient.covariates import PatientCovariates
+from pgx.patient.state import patient_state
+from pgx.phenotype.phenotyper import gene_phenotypes
 from pgx.rules.loader import load_rules
-from pgx.rules.patient import patient_state
 from pgx.simulate.vcf import GeneSpec, SampleSpec, simulate_vcf_text
 from tests.conftest import run_pgx, simulate_vcf
 
@@ -113,8 +114,16 @@ INDICATIONS = [resolve_indication(KB, q) for q in RANKED]
 PERPETRATORS = sorted({p.drug for p in KB.interactions.perpetrators}) if KB.interactions else []
 
 
+Case = tuple[str, dict[str, str], PatientCovariates]
+
+
+def probability(t: RankedTherapy) -> float:
+    assert t.probability is not None, t.drug
+    return t.probability
+
+
 @st.composite
-def patients(draw):  # type: ignore[no-untyped-def]
+def patients(draw: st.DrawFn) -> Case:
     indication = draw(st.sampled_from(INDICATIONS))
     phenotypes = {}
     for gene in _genes_of(indication):
@@ -137,7 +146,7 @@ def patients(draw):  # type: ignore[no-untyped-def]
 
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(patients())
-def test_contraindicated_never_ranked_above_permitted(case) -> None:  # type: ignore[no-untyped-def]
+def test_contraindicated_never_ranked_above_permitted(case: Case) -> None:
     indication, phenotypes, cov = case
     state = state_from_phenotypes(KB, "H", phenotypes, cov.medications)
     drugs = indication_drugs(KB)[indication]
@@ -160,7 +169,7 @@ def test_contraindicated_never_ranked_above_permitted(case) -> None:  # type: ig
         if t.flag_level == "change":
             assert t.flag_action == flag.action and any("dose change" in n for n in t.notes)  # type: ignore[union-attr]
     for tier in (True, False):
-        probs = [t.probability for t in therapies if t.permitted is tier]
+        probs = [probability(t) for t in therapies if t.permitted is tier]
         assert probs == sorted(probs, reverse=True)
 
 
@@ -179,7 +188,7 @@ def test_a_model_that_prefers_contraindicated_drugs_still_cannot_rank_them_first
     ranking = rank_therapies(KB, RB, "antiplatelet_pci", converted, flags, model=model)
     clop = next(t for t in ranking.therapies if t.drug == "clopidogrel")
     others = [t for t in ranking.therapies if t.drug != "clopidogrel"]
-    assert clop.probability > max(t.probability for t in others)  # the model does prefer it...
+    assert probability(clop) > max(probability(t) for t in others)  # the model does prefer it...
     assert clop.rank == 3 and not clop.permitted  # ...and the rules still put it last
     assert ranking.label.startswith("trained on outcomes")
 
@@ -356,3 +365,38 @@ def test_simulated_outcomes_round_trip(tmp_path: Path) -> None:
     assert [r.model_dump() for r in back] == [r.model_dump() for r in rows]
     with open(path) as fh:
         assert next(csv.reader(fh))[:5] == ["patient_id", "sample", "drug", "indication", "responded"]
+
+
+# ------------------------------------------------------------------ library errors name arguments, not flags
+
+
+def test_library_errors_name_the_argument_and_leave_flags_to_the_cli(tmp_path: Path) -> None:
+    from pgx.cli.common import FLAGS
+    from pgx.errors import PatientFileError, UsageError
+    from pgx.ml.outcomes import row_states
+    from pgx.ml.ranker import Dataset, cross_validate
+
+    few = Dataset(x=np.zeros((4, len(FEATURES))), y=np.array([0, 1, 0, 1]), groups=np.array(["a", "a", "b", "b"]))
+    with pytest.raises(UsageError) as err:
+        cross_validate(few, folds=5, seed=0)
+    assert err.value.field == "folds" and "--" not in str(err.value)
+    assert err.value.named(FLAGS).startswith("--folds: 2 patients cannot fill 5 cross-validation folds")
+
+    row = OutcomeRow(patient_id="P1", sample="NOPE", drug="clopidogrel", responded=True, covariates=PatientCovariates())
+    with pytest.raises(PatientFileError) as located:
+        row_states(tmp_path / "o.csv", [row], KB, None)
+    assert "sample 'NOPE' is not in the calls given" in str(located.value) and "--" not in str(located.value)
+    assert "--vcf or --calls" in located.value.named(FLAGS)
+
+
+def test_rule_features_follow_the_flag_levels() -> None:
+    from pgx.ml.features import RULE_LEVELS
+    from pgx.rules.outcome import FlagLevel
+
+    assert all(isinstance(level, FlagLevel) for level in RULE_LEVELS)
+    assert [f for f in FEATURES if f.startswith("rule_")] == [
+        "rule_contraindicated",
+        "rule_change",
+        "rule_caution",
+        "rule_cannot_assess",
+    ]

@@ -20,34 +20,14 @@ import yaml
 
 from pgx.errors import ImportSourceError, ModelError
 from pgx.ml.artifact import LoadedModel, bundled_model, save_model
-from pgx.ml.iwpc import (
-    FEATURES,
-    GROUPS,
-    REQUIRED_COLUMNS,
-    Covariates,
-    IwpcRecord,
-    cyp2c9_genotype,
-    features,
-    imputation_concordance,
-    impute_vkorc1,
-    read_iwpc,
-)
-from pgx.ml.patient import PatientCovariates
-from pgx.ml.warfarin import (
-    MODEL_NAME,
-    Split,
-    baseline_predictions,
-    build_cohort,
-    design,
-    evaluate,
-    iwpc_clinical,
-    iwpc_pharmacogenetic,
-    load_warfarin_model,
-    predict_dose,
-    predict_weekly,
-    split,
-)
-from pgx.rules.patient import Conversion, GeneOption, GeneResult, PatientState
+from pgx.ml.iwpc import REQUIRED_COLUMNS, IwpcRecord, imputation_concordance, impute_vkorc1, read_iwpc
+from pgx.ml.iwpc_formula import iwpc_clinical, iwpc_pharmacogenetic
+from pgx.ml.results import DosePrediction
+from pgx.ml.warfarin import MODEL_NAME, load_warfarin_model, predict_dose, predict_weekly
+from pgx.ml.warfarin_eval import Split, baseline_predictions, build_cohort, design, evaluate, split
+from pgx.ml.warfarin_features import FEATURES, GROUPS, Covariates, Cyp2c9Genotype, cyp2c9_genotype, features
+from pgx.patient.covariates import PatientCovariates
+from pgx.patient.state import Conversion, GeneOption, GeneResult, PatientState
 from tests.conftest import SHARED, needs_shared
 
 IWPC = None if SHARED is None else SHARED / "data" / "iwpc" / "warfarin.csv"
@@ -103,6 +83,23 @@ def state(
     )
 
 
+def genotype(diplotype: str) -> Cyp2c9Genotype:
+    parsed = cyp2c9_genotype(diplotype)
+    assert parsed is not None, diplotype
+    return parsed
+
+
+def dose(p: DosePrediction) -> tuple[float, float, float]:
+    """A predicted dose and its interval (low, dose, high), mg/week."""
+    assert p.dose_mg_per_week is not None and p.interval is not None, p.reason
+    return p.interval[0], p.dose_mg_per_week, p.interval[1]
+
+
+def reason(p: DosePrediction) -> str:
+    assert p.status == "not_predicted" and p.reason is not None
+    return p.reason
+
+
 ADULT = PatientCovariates(age=65, height_cm=170, weight_kg=70, sex="male", race="white", smoker=False, target_inr=2.5)
 
 
@@ -147,10 +144,10 @@ def test_formula_needs_age_height_and_weight() -> None:
 
 
 def test_rare_cyp2c9_alleles_map_to_nearest_formula_class_by_activity() -> None:
-    assert cyp2c9_genotype("*1/*11").iwpc_category == "*1/*2"  # activity 0.5, like *2
-    assert cyp2c9_genotype("*1/*6").iwpc_category == "*1/*3"  # no function (activity 0), like *3
-    assert cyp2c9_genotype("*3/*3").iwpc_category == "*3/*3"
-    uncertain = cyp2c9_genotype("*1/*7")  # uncertain function: the formula's "unknown"
+    assert genotype("*1/*11").iwpc_category == "*1/*2"  # activity 0.5, like *2
+    assert genotype("*1/*6").iwpc_category == "*1/*3"  # no function (activity 0), like *3
+    assert genotype("*3/*3").iwpc_category == "*3/*3"
+    uncertain = genotype("*1/*7")  # uncertain function: the formula's "unknown"
     assert uncertain.iwpc_category is None and uncertain.other_reduced is None
     assert (uncertain.star2, uncertain.star3) == (0, 0)
     assert cyp2c9_genotype("*1/*99999") is None and cyp2c9_genotype("not a diplotype") is None
@@ -237,6 +234,13 @@ def test_reader_names_file_and_line_of_a_malformed_value(tmp_path: Path) -> None
     assert rec.covariates.amiodarone is None  # NA stays unknown
 
 
+def test_unreadable_table_names_the_argument_not_a_flag(tmp_path: Path) -> None:
+    with pytest.raises(ImportSourceError) as err:
+        read_iwpc(tmp_path / "absent.csv")
+    assert err.value.field == "iwpc" and "--" not in str(err.value)
+    assert str(err.value).startswith(f"iwpc: {tmp_path / 'absent.csv'}: cannot read")
+
+
 def test_vkorc1_imputation_follows_the_supplements_race_conditions() -> None:
     proxies = {"rs2359612": "T/T", "rs9934438": None, "rs8050894": "C/C"}
     assert impute_vkorc1("white", None, proxies) == ("A/A", "rs2359612")
@@ -317,12 +321,12 @@ def test_sensitive_genotypes_predict_a_much_lower_dose(model: LoadedModel) -> No
     [normal] = predict_dose(state(["*1/*1"], ["-1639 GG"]), ADULT, model)
     [sensitive] = predict_dose(state(["*3/*3"], ["-1639 AA"]), ADULT, model)
     assert normal.status == sensitive.status == "predicted"
-    assert sensitive.dose_mg_per_week < 0.5 * normal.dose_mg_per_week
+    assert dose(sensitive)[1] < 0.5 * dose(normal)[1]
     for p in (normal, sensitive):
-        low, high = p.interval
-        assert low < p.dose_mg_per_week < high
+        low, weekly, high = dose(p)
+        assert low < weekly < high
         assert p.interval_level == 0.8
-        assert p.daily_equivalent_mg == round(p.dose_mg_per_week / 7, 1)
+        assert p.daily_equivalent_mg == round(weekly / 7, 1)
         assert p.model is not None and p.model.sha256 == model.card.sha256 and "INR" in p.model.label
         assert p.missing_inputs == []
     assert sensitive.scenario == {"CYP2C9": "*3/*3", "VKORC1": "-1639 AA"}
@@ -336,22 +340,22 @@ def test_sensitive_genotypes_predict_a_much_lower_dose(model: LoadedModel) -> No
 def test_ambiguous_calls_give_one_prediction_per_genotype_scenario(model: LoadedModel) -> None:
     predictions = predict_dose(state(["*1/*2", "*1/*3"], ["-1639 AG"]), ADULT, model)
     assert [p.scenario["CYP2C9"] for p in predictions] == ["*1/*2", "*1/*3"]
-    assert predictions[1].dose_mg_per_week < predictions[0].dose_mg_per_week
+    assert dose(predictions[1])[1] < dose(predictions[0])[1]
 
 
 def test_cyp2c9_not_called_is_not_predicted_with_the_reason(model: LoadedModel) -> None:
     [p] = predict_dose(state(None, ["-1639 GG"]), ADULT, model)
     assert p.status == "not_predicted" and p.dose_mg_per_week is None and p.interval is None
-    assert "CYP2C9 not called (missing required position rs1057910)" in p.reason
-    assert "never assumes a normal" in p.reason
+    assert "CYP2C9 not called (missing required position rs1057910)" in reason(p)
+    assert "never assumes a normal" in reason(p)
 
 
 def test_without_age_height_and_weight_there_is_no_prediction(model: LoadedModel) -> None:
     [p] = predict_dose(state(["*1/*1"], ["-1639 GG"]), None, model)
-    assert p.status == "not_predicted" and "--patient" in p.reason
+    assert "--patient" in reason(p)  # report text: the flag that supplies the covariates
     assert {"age", "height_cm", "weight_kg"} <= set(p.missing_inputs)
     [p] = predict_dose(state(["*1/*1"], ["-1639 GG"]), PatientCovariates(age=12, height_cm=150, weight_kg=40), model)
-    assert p.status == "not_predicted" and "pediatric" in p.reason
+    assert "pediatric" in reason(p)
 
 
 def test_missing_height_is_listed_and_does_not_move_a_typical_patients_dose(model: LoadedModel) -> None:
@@ -362,8 +366,8 @@ def test_missing_height_is_listed_and_does_not_move_a_typical_patients_dose(mode
     [unknown] = predict_dose(state(["*1/*1"], ["-1639 AG"]), typical.model_copy(update={"height_cm": None}), model)
     assert unknown.status == "predicted" and unknown.missing_inputs == ["height_cm"]
     assert any("less certain" in n and "height_cm" in n for n in unknown.notes)
-    assert abs(unknown.dose_mg_per_week - known.dose_mg_per_week) < 2.0  # imputed, not a site's missing-field effect
-    width = (unknown.interval[1] - unknown.interval[0], known.interval[1] - known.interval[0])
+    assert abs(dose(unknown)[1] - dose(known)[1]) < 2.0  # imputed, not a site's missing-field effect
+    width = (dose(unknown)[2] - dose(unknown)[0], dose(known)[2] - dose(known)[0])
     assert width[0] > width[1]  # the wider interval measured for incomplete patients
 
 
@@ -435,7 +439,7 @@ def test_artifact_with_an_untrusted_type_is_refused(tmp_path: Path, model: Loade
 def test_bundled_artifact_is_package_data_and_loads_without_shared(tmp_path: Path) -> None:
     path = bundled_model(MODEL_NAME)
     assert path.is_file() and path.stat().st_size < 5 * 2**20
-    assert path.parent == Path(__import__("pgx.ml", fromlist=["x"]).__file__).parent / "artifacts"
+    assert path.parent == Path(str(__import__("pgx.ml", fromlist=["x"]).__file__)).parent / "artifacts"
     code = "from pgx.ml.warfarin import load_warfarin_model; m = load_warfarin_model(); print(m.card.kind, m.path)"
     env = {**os.environ, "PGX_SHARED": str(tmp_path / "no-shared-here")}
     done = subprocess.run(

@@ -1,4 +1,4 @@
-"""Phenoconversion (pgx.phenotype.conversion): co-medications change the phenotype the dosing rules see.
+"""Phenoconversion (pgx.patient.conversion): co-medications change the phenotype the dosing rules see.
 
 A strong CYP2D6 inhibitor makes a normal metabolizer a poor one, a moderate one lowers the activity score,
 inducers raise function; the genotype phenotype is kept beside the converted one with the drug that caused
@@ -15,12 +15,13 @@ from typing import Any
 import pytest
 import yaml
 
+from pgx.api import assess_vcf
 from pgx.knowledge.loader import load_knowledge
 from pgx.knowledge.schema import GeneConversion, Perpetrator
-from pgx.phenotype.conversion import apply_medications, perpetrators_for, unconverted_genes
+from pgx.patient.conversion import apply_medications, perpetrators_for, unconverted_genes
+from pgx.patient.state import GeneOption, GeneResult, PatientState, from_phenotypes
 from pgx.phenotype.phenotyper import phenotype_from_score
-from pgx.report.drugs import DrugReport, report_vcf
-from pgx.rules.patient import GeneOption, GeneResult, PatientState, from_phenotypes
+from pgx.report.models import DrugReport
 from tests.conftest import REPO, run_pgx, simulate_vcf
 
 KB = load_knowledge()
@@ -470,7 +471,7 @@ def test_report_with_paroxetine_flags_codeine_and_names_paroxetine(paroxetine_re
 
 
 def test_report_judges_paroxetine_itself_by_genotype(paroxetine_report: dict[str, Any]) -> None:
-    """A perpetrator's own guideline already reflects its effect on its enzyme (pgx/report/drugs.py)."""
+    """A perpetrator's own guideline already reflects its effect on its enzyme (pgx/flags/decide.py)."""
     paroxetine = _flag(paroxetine_report["samples"][0], "paroxetine")
     assert paroxetine["level"] == "standard"
     text = json.dumps(paroxetine)
@@ -480,7 +481,7 @@ def test_report_judges_paroxetine_itself_by_genotype(paroxetine_report: dict[str
 
 
 def test_self_perpetrator_still_sees_the_other_medications(cyp2d6_nm_vcf: Path) -> None:
-    report = report_vcf(cyp2d6_nm_vcf, medications=["Paroxetine", "FLUOXETINE"], drugs=["paroxetine", "codeine"])
+    report = assess_vcf(cyp2d6_nm_vcf, medications=["Paroxetine", "FLUOXETINE"], drugs=["paroxetine", "codeine"])
     [sample] = report.samples
     flags = {f.drug: f for f in sample.drugs}
     assert flags["codeine"].level == "contraindicated"
@@ -493,25 +494,26 @@ def test_self_perpetrator_still_sees_the_other_medications(cyp2d6_nm_vcf: Path) 
 
 
 def test_report_without_medications_keeps_the_genotype(cyp2d6_nm_vcf: Path) -> None:
-    [sample] = report_vcf(cyp2d6_nm_vcf, drugs=["codeine"]).samples
+    [sample] = assess_vcf(cyp2d6_nm_vcf, drugs=["codeine"]).samples
     assert sample.phenoconversions == [] and sample.drugs[0].level == "standard"
 
 
 @pytest.mark.parametrize("meds", [["sertraline"], ["morphine"]], ids=["weak-inhibitor", "not-a-perpetrator"])
 def test_report_with_a_non_converting_medication_keeps_the_genotype(cyp2d6_nm_vcf: Path, meds: list[str]) -> None:
-    [sample] = report_vcf(cyp2d6_nm_vcf, medications=meds, drugs=["codeine"]).samples
+    [sample] = assess_vcf(cyp2d6_nm_vcf, medications=meds, drugs=["codeine"]).samples
     assert sample.phenoconversions == [] and sample.drugs[0].level == "standard"
 
 
 def test_phenotype_only_input_is_converted_end_to_end() -> None:
     proc = run_pgx("graph", "path", "codeine", "-p", "CYP2D6=Normal Metabolizer", "--meds", "Paroxetine")
     assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.splitlines()
+    head, *lines = proc.stdout.splitlines()
+    assert head.startswith("codeine: contraindicated")
     assert lines and all("with paroxetine (strong inhibitor)" in line and "poor-metabolizer" in line for line in lines)
 
 
 def test_report_warns_about_an_unknown_medication_and_still_applies_the_known_ones(cyp2d6_nm_vcf: Path) -> None:
-    [sample] = report_vcf(
+    [sample] = assess_vcf(
         cyp2d6_nm_vcf, medications=["paroxetin", "Fluoxetine", "morphine", "St John's Wort"], drugs=["codeine"]
     ).samples
     unknown = [w for w in sample.medication_warnings if "not in pgx's drug or interaction knowledge" in w]

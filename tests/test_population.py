@@ -24,7 +24,7 @@ def _gene_files() -> list[Path]:
 
 @needs_shared
 @pytest.mark.parametrize("path", _gene_files(), ids=lambda p: p.name.split(".")[0])
-def test_every_sample_gets_a_call_or_a_reason(path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+def test_every_sample_gets_a_call_or_a_reason(path: Path, kb) -> None:
     gene = path.name.split(".")[0]
     report = call_vcf(path, genes=[gene], knowledge=kb)
     assert len(report.samples) == 3202
@@ -41,7 +41,7 @@ def _super_pops() -> dict[str, str]:
         return {r["sample"]: r["super_pop"] for r in csv.DictReader(fh, delimiter="\t")}
 
 
-def _frequencies(gene: str, kb) -> dict[str, dict[str, float]]:  # type: ignore[no-untyped-def]
+def _frequencies(gene: str, kb) -> dict[str, dict[str, float]]:
     """Haplotype frequency per super-population; tied diplotypes share a sample's weight."""
     pops = _super_pops()
     report = call_vcf(SHARED / f"data/1kgp/GRCh38/{gene}.vcf.gz", genes=[gene], knowledge=kb)  # type: ignore[operator]
@@ -77,14 +77,14 @@ def _frequencies(gene: str, kb) -> dict[str, dict[str, float]]:  # type: ignore[
     ],
     ids=lambda x: "+".join(x) if isinstance(x, tuple) else str(x),
 )
-def test_known_allele_frequencies(gene: str, alleles: tuple[str, ...], pop: str, low: float, high: float, kb) -> None:  # type: ignore[no-untyped-def]
+def test_known_allele_frequencies(gene: str, alleles: tuple[str, ...], pop: str, low: float, high: float, kb) -> None:
     table = _frequencies(gene, kb)[pop]
     freq = sum(table.get(a, 0.0) for a in alleles)
     assert low <= freq <= high, f"{gene} {'+'.join(alleles)} in {pop}: {freq:.3f} outside [{low}, {high}]"
 
 
 @needs_shared
-def test_missing_to_ref_never_fills_past_the_file(kb) -> None:  # type: ignore[no-untyped-def]
+def test_missing_to_ref_never_fills_past_the_file(kb) -> None:
     """The IFNL3 file ends 169 bp before rs12979860: the opt-in must not invent a call there."""
     path = SHARED / "data/1kgp/GRCh38/IFNL3.vcf.gz"  # type: ignore[operator]
     report = call_vcf(path, genes=["IFNL3"], samples=["HG00096"], missing_to_ref=True, knowledge=kb)
@@ -94,7 +94,7 @@ def test_missing_to_ref_never_fills_past_the_file(kb) -> None:  # type: ignore[n
 
 
 @needs_shared
-def test_missing_to_ref_is_recorded_per_gene(kb) -> None:  # type: ignore[no-untyped-def]
+def test_missing_to_ref_is_recorded_per_gene(kb) -> None:
     path = SHARED / "data/1kgp/GRCh38/CYP2B6.vcf.gz"  # type: ignore[operator]
     call = call_vcf(path, genes=["CYP2B6"], samples=["HG00096"], missing_to_ref=True, knowledge=kb).samples[0].genes[0]
     note = next(w for w in call.warnings if w.code == "filled_as_reference")

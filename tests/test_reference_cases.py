@@ -20,7 +20,7 @@ def _matcher_cases() -> list[dict[str, str]]:
 
 @needs_shared
 @pytest.mark.parametrize("case", _matcher_cases(), ids=lambda c: c["source_test"].split(":")[-1])
-def test_matcher_case(case: dict[str, str], kb) -> None:  # type: ignore[no-untyped-def]
+def test_matcher_case(case: dict[str, str], kb) -> None:
     """Expected diplotypes in score order; all fitting diplotypes unless only the top is expected."""
     top_only = "topCandidateOnly=true" in (case["mode"] or "")
     vcf = SHARED / "testdata/pharmcat_matcher_cases" / case["vcf"]  # type: ignore[operator]
@@ -40,7 +40,7 @@ EXAMPLES = [("pharmcat.example", "pharmcat.example.outsideCall.tsv"), ("pharmcat
 
 @needs_shared
 @pytest.mark.parametrize("example,outside", EXAMPLES)
-def test_example_reports(example: str, outside: str | None, kb) -> None:  # type: ignore[no-untyped-def]
+def test_example_reports(example: str, outside: str | None, kb) -> None:
     base = SHARED / "data/pharmcat/examples"  # type: ignore[operator]
     report = call_vcf(base / f"{example}.vcf", outside_calls=base / outside if outside else None, knowledge=kb)
     calls = {g.gene: g for g in report.samples[0].genes}

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from pgx import __version__
-from pgx.report.drugs import DrugReport
+from pgx.report.models import DrugReport
 from pgx.rules.loader import load_rules
 from tests.conftest import DATA, run_pgx, simulate_vcf
 
@@ -73,7 +73,7 @@ def test_scenario(tmp_path: Path, sc: dict[str, Any]) -> None:
     assert set(sc.get("alternatives", [])) <= set(flag.alternatives)
     if "dose_factor" in sc:
         factors = [
-            r.dose_factor if r.dose_factor is not None else (r.dose_factor_range or [None])[-1]
+            r.dose_factor if r.dose_factor is not None else (r.dose_factor_range[-1] if r.dose_factor_range else None)
             for s in cpic
             for scn in s.scenarios
             for r in scn.rules

@@ -21,33 +21,33 @@ UNDOCUMENTED_INDELS = [
 ]
 
 
-def _call(name: str, gene: str, kb, **kw):  # type: ignore[no-untyped-def]
+def _call(name: str, gene: str, kb, **kw):
     return call_vcf(REVIEW / name, genes=[gene], knowledge=kb, **kw).samples[0].genes[0]
 
 
-def _codes(call) -> set[str]:  # type: ignore[no-untyped-def]
+def _codes(call) -> set[str]:
     return {w.code for w in call.warnings}
 
 
 @pytest.mark.parametrize("name,gene", UNDOCUMENTED_INDELS)
-def test_undocumented_indel_at_an_indel_locus_is_not_read_as_reference(name: str, gene: str, kb) -> None:  # type: ignore[no-untyped-def]
+def test_undocumented_indel_at_an_indel_locus_is_not_read_as_reference(name: str, gene: str, kb) -> None:
     call = _call(name, gene, kb)
     assert call.status == "not_called" and call.reason_code == "undocumented_variant"
 
 
-def test_right_shifted_undocumented_insertion_is_not_filled_as_reference(kb) -> None:  # type: ignore[no-untyped-def]
+def test_right_shifted_undocumented_insertion_is_not_filled_as_reference(kb) -> None:
     call = _call("cyp3a5_rightshift_undoc_m2r.vcf", "CYP3A5", kb, missing_to_ref=True)
     assert call.reason_code == "undocumented_variant" and 99652770 not in call.filled_positions
 
 
 @pytest.mark.parametrize("name", ["tpmt_ins_CTT.vcf", "tpmt_snv_undoc.vcf"])
-def test_undocumented_variant_read_as_reference_says_so(name: str, kb) -> None:  # type: ignore[no-untyped-def]
+def test_undocumented_variant_read_as_reference_says_so(name: str, kb) -> None:
     call = _call(name, "TPMT", kb)
     assert call.status == "called" and "undocumented_as_reference" in _codes(call)
 
 
 @pytest.mark.parametrize("name,expected", [("nat2_5_46_unphased.vcf", "*5/*46"), ("nat2_5_6_unphased.vcf", "*5/*6")])
-def test_nat2_priority_applies_beyond_top_scores(name: str, expected: str, kb) -> None:  # type: ignore[no-untyped-def]
+def test_nat2_priority_applies_beyond_top_scores(name: str, expected: str, kb) -> None:
     call = _call(name, "NAT2", kb)
     assert [d.name for d in call.diplotypes] == [expected] and call.phenotypes == ["Poor Metabolizer"]
 
@@ -61,7 +61,7 @@ def test_nat2_priority_applies_beyond_top_scores(name: str, expected: str, kb) -
         ("cyp2d6_del_nocall.vcf", "*1/*1"),  # ./. without CN says nothing
     ],
 )
-def test_cyp2d6_copy_number_records_judged_on_the_gene(name: str, expected: str, kb) -> None:  # type: ignore[no-untyped-def]
+def test_cyp2d6_copy_number_records_judged_on_the_gene(name: str, expected: str, kb) -> None:
     call = _call(name, "CYP2D6", kb)
     assert [d.name for d in call.diplotypes] == [expected]
     if name == "cyp2d6_del_nocall.vcf":
@@ -78,7 +78,7 @@ def test_cyp2d6_copy_number_records_judged_on_the_gene(name: str, expected: str,
 )
 def test_outside_call_precedence_and_structural_alleles(
     tsv: str, diplotype: str, phenotype: str, scores: list[float], kb
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     report = call_vcf(REVIEW / "cyp2d6_ref.vcf", genes=["CYP2D6"], outside_calls=REVIEW / tsv, knowledge=kb)
     call = report.samples[0].genes[0]
     assert [d.name for d in call.diplotypes] == [diplotype]
@@ -93,23 +93,23 @@ def test_outside_call_precedence_and_structural_alleles(
         ("cyp2c19_ref_N.vcf", "CYP2C19", 94781859),
     ],
 )
-def test_unusable_data_is_missing_not_reference(name: str, gene: str, position: int, kb) -> None:  # type: ignore[no-untyped-def]
+def test_unusable_data_is_missing_not_reference(name: str, gene: str, position: int, kb) -> None:
     call = _call(name, gene, kb)
     assert position in {m.position for m in call.missing_positions}
 
 
-def test_missing_ta_repeat_warns_that_star28_was_not_assessed(kb) -> None:  # type: ignore[no-untyped-def]
+def test_missing_ta_repeat_warns_that_star28_was_not_assessed(kb) -> None:
     call = _call("ugt1a1_gvcf_block_ends_at_anchor.vcf", "UGT1A1", kb)
     note = next(w for w in call.warnings if w.code == "alleles_not_assessable")
     assert "*28 (Decreased function)" in note.message
 
 
 @pytest.mark.parametrize("name", ["cyp2c19_strelka_blocks.vcf", "cyp2c19_nonref_blocks.vcf"])
-def test_gvcf_block_styles_agree(name: str, kb) -> None:  # type: ignore[no-untyped-def]
+def test_gvcf_block_styles_agree(name: str, kb) -> None:
     call = _call(name, "CYP2C19", kb)
     assert [d.name for d in call.diplotypes] == ["*1/*2"] and call.missing_positions == []
 
 
-def test_snv_inside_a_deletion_definition_does_not_block_the_gene(kb) -> None:  # type: ignore[no-untyped-def]
+def test_snv_inside_a_deletion_definition_does_not_block_the_gene(kb) -> None:
     call = _call("cyp2c9_snv_inside_deletion_locus.vcf", "CYP2C9", kb)
     assert [d.name for d in call.diplotypes] == ["*1/*1"]

@@ -37,7 +37,7 @@ def _expanded(gene: str, names: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
     return tuple(sorted(tuple(_haplotype_alleles(g, n)[p.position] for p in g.positions) for n in names))
 
 
-def _run(tmp_path: Path, gene: str, dips: list[str], phased: bool, missing: set[int] | None = None):  # type: ignore[no-untyped-def]
+def _run(tmp_path: Path, gene: str, dips: list[str], phased: bool, missing: set[int] | None = None):
     samples = [SampleSpec(f"S{i}", [GeneSpec(gene, d)], set(missing or ())) for i, d in enumerate(dips)]
     vcf = tmp_path / f"{gene}.{'phased' if phased else 'unphased'}.vcf"
     vcf.write_text(simulate_vcf_text(KB, samples, phased=phased, include_unlisted=False))
@@ -45,7 +45,7 @@ def _run(tmp_path: Path, gene: str, dips: list[str], phased: bool, missing: set[
     return [s.genes[0] for s in report.samples]
 
 
-def _check(gene: str, dips: list[str], calls, phased: bool, missing: set[int]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _check(gene: str, dips: list[str], calls, phased: bool, missing: set[int]) -> dict[str, int]:
     g = KB.gene(gene)
     lowest = g.quirks.calling == "lowest_function"
     outcome = {"exact": 0, "preferred_more_specific": 0, "equivalent": 0, "priority": 0, "masked": 0}

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from pgx.knowledge.loader import KnowledgeBase
-from pgx.rules.coverage import coverage
+from pgx.rules.coverage import CoverageReport, coverage
 from pgx.rules.importer import read_source_rows
 from pgx.rules.loader import load_rules
+from pgx.rules.schema import LookupRule
 from tests.conftest import needs_shared
 
 pytestmark = needs_shared
@@ -69,11 +70,11 @@ def oracle(text: str, drug: str = "") -> str | None:
 
 
 @pytest.fixture(scope="module")
-def report(kb: KnowledgeBase, shared: Path):  # type: ignore[no-untyped-def]
+def report(kb: KnowledgeBase, shared: Path) -> CoverageReport:
     return coverage(kb, load_rules(), shared / "data")
 
 
-def test_every_cpic_and_dpwg_row_maps_to_exactly_one_rule(report) -> None:  # type: ignore[no-untyped-def]
+def test_every_cpic_and_dpwg_row_maps_to_exactly_one_rule(report: CoverageReport) -> None:
     problems = [
         f"{r.row.table} {r.row.row_id} {r.row.drug}: {r.status} {r.reason} {r.rule_ids}"
         for r in report.problems()
@@ -91,7 +92,7 @@ def test_every_cpic_and_dpwg_row_maps_to_exactly_one_rule(report) -> None:  # ty
     assert len(drugs["CPIC"]) >= 70 and len(drugs["DPWG"]) >= 50
 
 
-def test_sampled_rows_get_the_action_of_their_rule(report) -> None:  # type: ignore[no-untyped-def]
+def test_sampled_rows_get_the_action_of_their_rule(report: CoverageReport) -> None:
     rb = load_rules()
     by_id = {r.id: r for d in rb.drugs for r in rb.rules_for(d)}
     covered = [r for r in report.rows if r.status == "one_rule"]
@@ -107,15 +108,15 @@ def test_sampled_rows_get_the_action_of_their_rule(report) -> None:  # type: ign
             assert rc.row.row_id in prov.rows, (rule_id, rc.row.row_id)
 
 
-def test_actions_agree_with_what_the_rows_plainly_say(report) -> None:  # type: ignore[no-untyped-def]
+def test_actions_agree_with_what_the_rows_plainly_say(report: CoverageReport) -> None:
     judged, disagree = 0, []
     rb = load_rules()
     curated = {
         r.id
         for d in rb.drugs
         for r in rb.rules_for(d)
-        if getattr(r, "provenance", None) is not None and r.provenance.note
-    }  # type: ignore[union-attr]
+        if isinstance(r, LookupRule) and r.provenance is not None and r.provenance.note
+    }
     for rc in report.rows:
         if rc.status != "one_rule" or rc.actions == ["dose_by_algorithm"] or rc.rule_ids[0] in curated:
             continue

@@ -10,18 +10,21 @@ from __future__ import annotations
 import io
 import tarfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
-from pgx.report.drugs import DrugReport
+from pgx.report.models import DrugReport
 from pgx.rules.loader import load_rules
 from pgx.service import auth
 from pgx.service.api import create_app
 from pgx.service.config import ServiceSettings
-from pgx.service.db import AuditEntry, Job, ReviewFlag, SampleReport
+from pgx.service.db import AuditEntry, Base, Job, ReviewFlag, SampleReport
 from pgx.service.rulesets import archive_folder
 from tests.conftest import REPO, SHARED, needs_shared
 from tests.service_support import wait_for_job
@@ -31,6 +34,8 @@ TRIO = REPO / "sample_vcfs" / "trio_phased.vcf.gz"
 
 
 class Svc:
+    client: TestClient  # set by the fixture, while the app runs
+
     def __init__(self, tmp: Path, url: str | None, **kw: object) -> None:
         self.settings = ServiceSettings(data_dir=tmp / "svc", database_url=url, secure_cookies=False, **kw)
         self.app = create_app(self.settings)
@@ -45,24 +50,24 @@ class Svc:
     def h(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
-    def count(self, model) -> int:  # type: ignore[no-untyped-def]
+    def count(self, model: type[Base]) -> int:
         with self.db.session() as s:
             return int(s.scalar(select(func.count()).select_from(model)) or 0)
 
 
 @pytest.fixture
-def svc(tmp_path, db_url):  # type: ignore[no-untyped-def]
+def svc(tmp_path: Path, db_url: str | None) -> Iterator[Svc]:
     s = Svc(tmp_path, db_url, max_upload_bytes=2_000_000)
     with TestClient(s.app) as client:
-        s.client = client  # type: ignore[attr-defined]
+        s.client = client
         yield s
 
 
-def submit(svc: Svc, path: Path, name: str | None = None, role: str = "pipeline", **form: str):  # type: ignore[no-untyped-def]
+def submit(svc: Svc, path: Path, name: str | None = None, role: str = "pipeline", **form: str) -> httpx.Response:
     with path.open("rb") as fh:
         return svc.client.post(
             "/v1/jobs",
-            headers=svc.h(role),  # type: ignore[attr-defined]
+            headers=svc.h(role),
             files={"vcf": (name or path.name, fh)},
             data=form,
         )
@@ -71,25 +76,25 @@ def submit(svc: Svc, path: Path, name: str | None = None, role: str = "pipeline"
 def test_submit_status_report_multi_sample(svc: Svc) -> None:
     r = submit(svc, TRIO, medications="Paroxetine")
     assert r.status_code == 202, r.text
-    job = wait_for_job(svc.client, r.json()["id"], svc.h("pipeline"))  # type: ignore[attr-defined]
+    job = wait_for_job(svc.client, r.json()["id"], svc.h("pipeline"))
     assert job["status"] == "done", job
     assert job["rules_version"] == load_rules().version and job["medications"] == ["paroxetine"]
     assert len(job["links"]["reports"]) == 3
     for sample, url in job["links"]["reports"].items():
-        rep = svc.client.get(url, headers=svc.h("pipeline"))  # type: ignore[attr-defined]
+        rep = svc.client.get(url, headers=svc.h("pipeline"))
         assert rep.status_code == 200 and rep.headers["content-type"].startswith("application/json")
         report = DrugReport.model_validate_json(rep.text)
         assert [s.sample for s in report.samples] == [sample]
         assert report.input.name == TRIO.name and report.input.sha256 == job["input_sha256"]
         assert report.rules_version == job["rules_version"]
         assert report.samples[0].medications == ["paroxetine"]
-        html = svc.client.get(url, params={"format": "html"}, headers=svc.h("pharmacist"))  # type: ignore[attr-defined]
+        html = svc.client.get(url, params={"format": "html"}, headers=svc.h("pharmacist"))
         assert html.status_code == 200 and "<html" in html.text and sample in html.text
         # every flag a pharmacist must see is in the review queue, nothing more
         flagged = {d.drug for d in report.samples[0].drugs if d.level in ("contraindicated", "change", "caution")}
         queue = svc.client.get(
             "/v1/flags",
-            params={"sample": sample, "status": "open", "limit": 1000},  # type: ignore[attr-defined]
+            params={"sample": sample, "status": "open", "limit": 1000},
             headers=svc.h("pharmacist"),
         ).json()
         assert {f["drug"] for f in queue} == flagged and flagged
@@ -106,9 +111,9 @@ def test_sample_subset_and_unknown_sample(svc: Svc) -> None:
 )
 def test_auth_missing_or_wrong_token(svc: Svc, headers: dict[str, str], status: int) -> None:
     with PATIENT.open("rb") as fh:
-        r = svc.client.post("/v1/jobs", headers=headers, files={"vcf": ("p.vcf", fh)})  # type: ignore[attr-defined]
+        r = svc.client.post("/v1/jobs", headers=headers, files={"vcf": ("p.vcf", fh)})
     assert r.status_code == status and r.json()["error"]["code"] == "unauthenticated"
-    assert svc.client.get("/v1/genes", headers=headers).status_code == 401  # type: ignore[attr-defined]
+    assert svc.client.get("/v1/genes", headers=headers).status_code == 401
     assert svc.count(Job) == 0
 
 
@@ -124,7 +129,7 @@ def test_auth_missing_or_wrong_token(svc: Svc, headers: dict[str, str], status: 
     ],
 )
 def test_wrong_role_is_forbidden(svc: Svc, role: str, method: str, path: str) -> None:
-    r = getattr(svc.client, method)(path, headers=svc.h(role))  # type: ignore[attr-defined]
+    r = getattr(svc.client, method)(path, headers=svc.h(role))
     assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
     assert role in r.json()["error"]["message"]
 
@@ -134,11 +139,12 @@ def test_oversized_upload_is_refused_and_nothing_kept(svc: Svc, tmp_path: Path) 
     big.write_bytes(PATIENT.read_bytes() + b"#" * 2_100_000)
     r = submit(svc, big)
     assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
+    assert "max_upload_bytes" in r.json()["error"]["message"]  # the setting, not a CLI flag
     assert svc.count(Job) == 0
     assert not any(svc.settings.uploads.iterdir())  # the partial upload was removed
 
 
-def _bad_vcfs() -> list:  # type: ignore[type-arg]
+def _bad_vcfs() -> list[Any]:
     import csv
 
     if SHARED is None:
@@ -186,18 +192,18 @@ def test_path_traversal_file_name_is_only_a_label(svc: Svc, name: str, label: st
 
 
 def test_genes_and_rules_version(svc: Svc) -> None:
-    genes = svc.client.get("/v1/genes", headers=svc.h("pharmacist")).json()  # type: ignore[attr-defined]
+    genes = svc.client.get("/v1/genes", headers=svc.h("pharmacist")).json()
     assert {"CYP2C19", "CYP2D6", "DPYD"} <= {g["gene"] for g in genes["genes"]}
-    v = svc.client.get("/v1/rules/version", headers=svc.h("curator")).json()  # type: ignore[attr-defined]
+    v = svc.client.get("/v1/rules/version", headers=svc.h("curator")).json()
     assert v["rules_version"] == load_rules().version and v["ruleset_id"] is None
 
 
-def _done_flag(svc: Svc) -> dict:  # type: ignore[type-arg]
-    job = wait_for_job(svc.client, submit(svc, PATIENT).json()["id"], svc.h("pipeline"))  # type: ignore[attr-defined]
+def _done_flag(svc: Svc) -> dict[str, Any]:
+    job = wait_for_job(svc.client, submit(svc, PATIENT).json()["id"], svc.h("pipeline"))
     assert job["status"] == "done", job
-    flags = svc.client.get("/v1/flags", headers=svc.h("pharmacist")).json()  # type: ignore[attr-defined]
+    flags = svc.client.get("/v1/flags", headers=svc.h("pharmacist")).json()
     assert flags
-    return flags[0]  # type: ignore[no-any-return]
+    return flags[0]
 
 
 def test_concurrent_decisions_one_wins_one_conflicts(svc: Svc) -> None:
@@ -209,7 +215,7 @@ def test_concurrent_decisions_one_wins_one_conflicts(svc: Svc) -> None:
         barrier.wait()
         r = svc.client.post(
             f"/v1/flags/{flag['id']}/decision",
-            headers=svc.h("pharmacist"),  # type: ignore[attr-defined]
+            headers=svc.h("pharmacist"),
             json={"decision": decision, "reason": f"{decision} by a reviewer", "version": 1},
         )
         results.append(r.status_code)
@@ -231,13 +237,13 @@ def test_concurrent_decisions_one_wins_one_conflicts(svc: Svc) -> None:
     # the loser is told what happened and can decide again on the new version
     stale = svc.client.post(
         f"/v1/flags/{flag['id']}/decision",
-        headers=svc.h("pharmacist"),  # type: ignore[attr-defined]
+        headers=svc.h("pharmacist"),
         json={"decision": "accept", "version": 1},
     )
     assert stale.status_code == 409 and stale.json()["error"]["current"]["version"] == 2
     ok = svc.client.post(
         f"/v1/flags/{flag['id']}/decision",
-        headers=svc.h("pharmacist"),  # type: ignore[attr-defined]
+        headers=svc.h("pharmacist"),
         json={"decision": "accept", "version": 2},
     )
     assert ok.status_code == 200 and ok.json()["status"] == "accepted"
@@ -247,13 +253,13 @@ def test_override_needs_a_reason_and_audit_log_is_append_only(svc: Svc) -> None:
     flag = _done_flag(svc)
     r = svc.client.post(
         f"/v1/flags/{flag['id']}/decision",
-        headers=svc.h("pharmacist"),  # type: ignore[attr-defined]
+        headers=svc.h("pharmacist"),
         json={"decision": "override", "reason": "  ", "version": 1},
     )
     assert r.status_code == 422 and r.json()["error"]["code"] == "reason_required"
     r = svc.client.post(
         f"/v1/flags/{flag['id']}/decision",
-        headers=svc.h("admin"),  # type: ignore[attr-defined]
+        headers=svc.h("admin"),
         json={"decision": "override", "reason": "patient already stable on this dose", "version": 1},
     )
     assert r.status_code == 200
@@ -265,7 +271,7 @@ def test_override_needs_a_reason_and_audit_log_is_append_only(svc: Svc) -> None:
 
 def test_session_cookie_cannot_write_through_the_api(svc: Svc) -> None:
     flag = _done_flag(svc)
-    c = svc.client  # type: ignore[attr-defined]
+    c = svc.client
     page = c.get("/login")
     csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
     assert (
@@ -282,11 +288,12 @@ def test_session_cookie_cannot_write_through_the_api(svc: Svc) -> None:
     form = c.post(f"/review/flags/{flag['id']}", data={"decision": "accept", "version": 1, "csrf": "forged"})
     assert form.status_code == 403
     with svc.db.session() as s:
-        assert s.get(ReviewFlag, flag["id"]).status == "open"  # type: ignore[union-attr]
+        row = s.get(ReviewFlag, flag["id"])
+        assert row is not None and row.status == "open"
 
 
 def test_login_is_rate_limited(svc: Svc) -> None:
-    c = svc.client  # type: ignore[attr-defined]
+    c = svc.client
     csrf = c.get("/login").text.split('name="csrf" value="')[1].split('"')[0]
     codes = [
         c.post("/login", data={"username": "pharmacist", "password": f"wrong-{i}", "csrf": csrf}).status_code
@@ -307,7 +314,7 @@ def test_curator_uploads_validates_and_activates_a_rule_set(svc: Svc, tmp_path: 
 
     rules = tmp_path / "rules"
     shutil.copytree(REPO / "rules", rules)
-    c = svc.client  # type: ignore[attr-defined]
+    c = svc.client
     good = c.post(
         "/v1/rulesets", headers=svc.h("curator"), files={"archive": ("rules.tar.gz", _ruleset_archive(rules))}
     )
@@ -346,7 +353,7 @@ def test_rule_archive_cannot_write_outside_its_folder(svc: Svc, tmp_path: Path) 
             t.addfile(info, io.BytesIO(b"x: 1\n"))
     r = svc.client.post(
         "/v1/rulesets",
-        headers=svc.h("curator"),  # type: ignore[attr-defined]
+        headers=svc.h("curator"),
         files={"archive": ("evil.tar.gz", buf.getvalue())},
     )
     assert r.status_code == 200, r.text
@@ -359,7 +366,7 @@ def test_rule_archive_cannot_write_outside_its_folder(svc: Svc, tmp_path: Path) 
 
 
 def test_reports_are_not_ready_before_done_and_unknown_is_404(svc: Svc) -> None:
-    c = svc.client  # type: ignore[attr-defined]
+    c = svc.client
     assert c.get("/v1/jobs/nope", headers=svc.h("pipeline")).status_code == 404
     job = wait_for_job(c, submit(svc, PATIENT).json()["id"], svc.h("pipeline"))
     missing = c.get(f"/v1/jobs/{job['id']}/samples/OTHER/report", headers=svc.h("pipeline"))
@@ -369,7 +376,7 @@ def test_reports_are_not_ready_before_done_and_unknown_is_404(svc: Svc) -> None:
 
 
 def test_admin_manages_users_and_a_deactivated_token_stops_working(svc: Svc) -> None:
-    c = svc.client  # type: ignore[attr-defined]
+    c = svc.client
     assert c.post("/v1/users", headers=svc.h("curator"), json={"name": "x", "role": "pipeline"}).status_code == 403
     made = c.post("/v1/users", headers=svc.h("admin"), json={"name": "lab-2", "role": "pipeline"})
     assert made.status_code == 201 and made.json()["token"].startswith("pgx_")

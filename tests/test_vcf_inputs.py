@@ -40,12 +40,12 @@ COHORT = [
 ]
 
 
-def _calls(report) -> dict[str, dict[str, list[str]]]:  # type: ignore[no-untyped-def]
+def _calls(report) -> dict[str, dict[str, list[str]]]:
     return {s.sample: {g.gene: [d.name for d in g.diplotypes] + [g.status] for g in s.genes} for s in report.samples}
 
 
 @pytest.fixture(scope="module")
-def cohort(tmp_path_factory: pytest.TempPathFactory, kb) -> tuple[Path, dict]:  # type: ignore[no-untyped-def, type-arg]
+def cohort(tmp_path_factory: pytest.TempPathFactory, kb) -> tuple[Path, dict]:
     d = tmp_path_factory.mktemp("cohort")
     plain = d / "cohort.vcf"
     plain.write_text(simulate_vcf_text(kb, COHORT, phased=False))
@@ -95,7 +95,7 @@ def _variants(name: str, plain: Path, d: Path) -> Path:
 
 
 @pytest.mark.parametrize("shape", ["gzip", "bgzip", "tabix", "csi", "bcf", "bcf-csi", "no-chr", "crlf"])
-def test_same_calls_from_every_file_shape(shape: str, cohort, tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+def test_same_calls_from_every_file_shape(shape: str, cohort, tmp_path: Path, kb) -> None:
     plain, expected = cohort
     path = _variants(shape, plain, tmp_path)
     report = call_vcf(path, knowledge=kb)
@@ -103,7 +103,7 @@ def test_same_calls_from_every_file_shape(shape: str, cohort, tmp_path: Path, kb
     assert report.input.indexed == (shape in ("tabix", "csi", "bcf-csi"))
 
 
-def test_expected_cohort_calls(cohort) -> None:  # type: ignore[no-untyped-def]
+def test_expected_cohort_calls(cohort) -> None:
     _, calls = cohort
     assert calls["A"]["CYP2C19"] == ["*2/*17", "called"]
     assert calls["A"]["UGT1A1"] == ["*28/*37", "called"]
@@ -114,19 +114,19 @@ def test_expected_cohort_calls(cohort) -> None:  # type: ignore[no-untyped-def]
     assert calls["C"]["SLCO1B1"] == ["*5/*15", "called"]
 
 
-def test_sample_selection(cohort, kb) -> None:  # type: ignore[no-untyped-def]
+def test_sample_selection(cohort, kb) -> None:
     plain, expected = cohort
     report = call_vcf(plain, samples=["C", "A"], knowledge=kb)
     assert [s.sample for s in report.samples] == ["C", "A"]
     assert _calls(report) == {k: expected[k] for k in ("C", "A")}
 
 
-def _one(vcf: Vcf, tmp_path: Path, gene: str, kb, **kw):  # type: ignore[no-untyped-def]
+def _one(vcf: Vcf, tmp_path: Path, gene: str, kb, **kw):
     report = call_vcf(vcf.write(tmp_path / "t.vcf"), genes=[gene], knowledge=kb, **kw)
     return report.samples[0].genes[0]
 
 
-def _all_ref(gene: str, kb, skip: set[int] = frozenset(), base: str | None = None) -> Vcf:  # type: ignore[no-untyped-def, assignment]
+def _all_ref(gene: str, kb, skip: frozenset[int] | set[int] = frozenset(), base: str | None = None) -> Vcf:
     """Every position of a gene as a homozygous call of allele ``base`` (default: the reference allele)."""
     g = kb.gene(gene)
     ref = next(a for a in g.named_alleles if a.reference)
@@ -140,7 +140,7 @@ def _all_ref(gene: str, kb, skip: set[int] = frozenset(), base: str | None = Non
     return v
 
 
-def _from_diplotype(gene: str, dip: str, kb) -> Vcf:  # type: ignore[no-untyped-def]
+def _from_diplotype(gene: str, dip: str, kb) -> Vcf:
     return from_simulation(kb, gene, dip)
 
 
@@ -164,7 +164,7 @@ UGT_TA = 233760233  # CAT -> C (TA6), CATAT (TA8, *28), CATATAT (TA9, *37)
         (UGT_TA, "CATAT", "CATATATAT", "*1/*37"),  # two-unit insertion, padded
     ],
 )
-def test_unnormalised_ugt1a1_repeat(pos: int, ref: str, alt: str, expected: str, tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+def test_unnormalised_ugt1a1_repeat(pos: int, ref: str, alt: str, expected: str, tmp_path: Path, kb) -> None:
     v = _all_ref("UGT1A1", kb, skip={UGT_TA})
     v.add("chr2", pos, ref, alt, "0/1")
     call = _one(v, tmp_path, "UGT1A1", kb)
@@ -173,13 +173,13 @@ def test_unnormalised_ugt1a1_repeat(pos: int, ref: str, alt: str, expected: str,
 
 
 @pytest.mark.parametrize("pos,ref,alt", [(99652770, "T", "TA"), (99652771, "A", "AA"), (99652770, "TA", "TAA")])
-def test_unnormalised_cyp3a5_star7(pos: int, ref: str, alt: str, tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+def test_unnormalised_cyp3a5_star7(pos: int, ref: str, alt: str, tmp_path: Path, kb) -> None:
     v = _all_ref("CYP3A5", kb, skip={99652770})
     v.add("chr7", pos, ref, alt, "0/1")
     assert [d.name for d in _one(v, tmp_path, "CYP3A5", kb).diplotypes] == ["*1/*7"]
 
 
-def test_normalisation_uses_knowledge_context(kb) -> None:  # type: ignore[no-untyped-def]
+def test_normalisation_uses_knowledge_context(kb) -> None:
     base_at = targets_for(kb).base_lookup("chr2")
     assert (
         normalize(233760248, "A", "ATA", base_at) == normalize(UGT_TA, "CAT", "CATAT", base_at) == (UGT_TA, "C", "CAT")
@@ -187,7 +187,7 @@ def test_normalisation_uses_knowledge_context(kb) -> None:  # type: ignore[no-un
     assert normalize(233760248, "A", "ATA") == (233760248, "A", "ATA")  # without context no shift is invented
 
 
-def test_split_and_joint_multiallelic_records_agree(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+def test_split_and_joint_multiallelic_records_agree(tmp_path: Path, kb) -> None:
     joint = _all_ref("UGT1A1", kb, skip={UGT_TA}).add("chr2", UGT_TA, "CAT", "CATAT,CATATAT", "1/2")
     split = _all_ref("UGT1A1", kb, skip={UGT_TA})
     split.add("chr2", UGT_TA, "CAT", "CATAT", "1/0").add("chr2", UGT_TA, "CAT", "CATATAT", "0/1")
@@ -196,7 +196,7 @@ def test_split_and_joint_multiallelic_records_agree(tmp_path: Path, kb) -> None:
     assert [d.name for d in a.diplotypes] == [d.name for d in b.diplotypes] == ["*28/*37"]
 
 
-def test_gvcf_reference_blocks(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+def test_gvcf_reference_blocks(tmp_path: Path, kb) -> None:
     """A gVCF: variant records where the sample differs from the reference, <NON_REF>/<*> blocks elsewhere."""
     dense = _from_diplotype("CYP2C19", "*1/*2", kb)
     v = Vcf()
@@ -213,13 +213,13 @@ def test_gvcf_reference_blocks(tmp_path: Path, kb) -> None:  # type: ignore[no-u
     assert [d.name for d in call.diplotypes] == ["*1/*2"]
 
 
-def test_gvcf_no_call_block_is_missing(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+def test_gvcf_no_call_block_is_missing(tmp_path: Path, kb) -> None:
     v = Vcf().add("chr10", 94700000, "A", "<NON_REF>", "./.", info="END=94900000")
     call = _one(v, tmp_path, "CYP2C19", kb)
     assert call.status == "not_called" and call.reason_code == "no_data"
 
 
-def _tpmt(gts: tuple[str, str], fmt: str, kb) -> Vcf:  # type: ignore[no-untyped-def]
+def _tpmt(gts: tuple[str, str], fmt: str, kb) -> Vcf:
     """TPMT *3B (18138997) and *3C (18130687) heterozygous; together in cis they make *3A."""
     v = _all_ref("TPMT", kb, skip={18130687, 18138997})
     v.add("chr6", 18130687, "T", "C", gts[0], fmt=fmt).add("chr6", 18138997, "C", "T", gts[1], fmt=fmt)
@@ -236,7 +236,7 @@ def _tpmt(gts: tuple[str, str], fmt: str, kb) -> Vcf:  # type: ignore[no-untyped
         (("0/1", "0/1"), "GT", ["*1/*3A"], False),  # unphased
     ],
 )
-def test_phasing_and_phase_sets(gts, fmt, expected, phased, tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+def test_phasing_and_phase_sets(gts, fmt, expected, phased, tmp_path: Path, kb) -> None:
     call = _one(_tpmt(gts, fmt, kb), tmp_path, "TPMT", kb, all_matches=True)
     assert [d.name for d in call.diplotypes] == expected
     assert call.effectively_phased == phased
@@ -244,7 +244,7 @@ def test_phasing_and_phase_sets(gts, fmt, expected, phased, tmp_path: Path, kb) 
         assert "*3B/*3C" in [d.name for d in call.other_matches]
 
 
-def test_hemizygous_g6pd(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+def test_hemizygous_g6pd(tmp_path: Path, kb) -> None:
     g = kb.gene("G6PD")
     v = Vcf()
     for p in g.positions:
@@ -254,21 +254,21 @@ def test_hemizygous_g6pd(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped
     assert call.phenotypes == ["Normal"]
 
 
-def test_allele_depth_contradicting_het_is_missing(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+def test_allele_depth_contradicting_het_is_missing(tmp_path: Path, kb) -> None:
     v = _set(_from_diplotype("CYP2C19", "*1/*2", kb), 94781859, "0/1:12,0", fmt="GT:AD")
     call = _one(v, tmp_path, "CYP2C19", kb)
     assert 94781859 in {m.position for m in call.missing_positions}
     assert "allele_depth" in {w.code for w in call.warnings}
 
 
-def test_non_pass_filter_is_noted(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+def test_non_pass_filter_is_noted(tmp_path: Path, kb) -> None:
     v = _set(_from_diplotype("CYP2C19", "*1/*2", kb), 94781859, "0/1", filt="LowQual")
     call = _one(v, tmp_path, "CYP2C19", kb)
     assert [d.name for d in call.diplotypes] == ["*1/*2"]
     assert any(w.code == "filter" and "LowQual" in w.message for w in call.warnings)
 
 
-def test_missing_to_ref_fills_only_inside_the_file_span(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+def test_missing_to_ref_fills_only_inside_the_file_span(tmp_path: Path, kb) -> None:
     g = kb.gene("CYP2C19")
     positions = [p.position for p in g.positions]
     v = Vcf().add("chr10", positions[5], g.positions[5].ref, g.positions[5].alts[0], "0/0")
@@ -281,7 +281,7 @@ def test_missing_to_ref_fills_only_inside_the_file_span(tmp_path: Path, kb) -> N
     assert any(w.code == "filled_as_reference" for w in filled.warnings)
 
 
-def test_records_far_from_pgx_regions_are_not_parsed(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+def test_records_far_from_pgx_regions_are_not_parsed(tmp_path: Path, kb) -> None:
     """Indexed or not, a record far from every PGx region is only checked for shape, not parsed."""
     v = _all_ref("CYP2C19", kb)
     text = v.text() + "chr10\t1000\t.\tA\tG\t.\tPASS\t.\tGT\tgarbage\n"
@@ -297,7 +297,7 @@ def test_records_far_from_pgx_regions_are_not_parsed(tmp_path: Path, kb) -> None
     assert call_vcf(tmp_path / "y.vcf", genes=["CYP2C19"], knowledge=kb).samples[0].genes[0].status == "called"
 
 
-def test_regression_missing_to_ref_keeps_hemizygous_calls_haploid(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+def test_regression_missing_to_ref_keeps_hemizygous_calls_haploid(tmp_path: Path, kb) -> None:
     """Filling absent chrX positions as diploid reference made every G6PD male uncallable (mixed ploidy)."""
     g = kb.gene("G6PD")
     first, last = g.positions[0], g.positions[-1]
@@ -311,14 +311,14 @@ def test_regression_missing_to_ref_keeps_hemizygous_calls_haploid(tmp_path: Path
     assert len(male.filled_positions) == len(g.positions) - 2 and male.missing_positions == []
 
 
-def test_split_records_with_dots_combine(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+def test_split_records_with_dots_combine(tmp_path: Path, kb) -> None:
     """``1/.`` + ``./1``: each split record leaves the other ALT unknown; together they are complete."""
     v = _all_ref("UGT1A1", kb, skip={UGT_TA})
     v.add("chr2", UGT_TA, "CAT", "CATAT", "1/.").add("chr2", UGT_TA, "CAT", "CATATAT", "./1")
     assert [d.name for d in _one(v, tmp_path, "UGT1A1", kb).diplotypes] == ["*28/*37"]
 
 
-def test_records_with_contradicting_phase_are_missing(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+def test_records_with_contradicting_phase_are_missing(tmp_path: Path, kb) -> None:
     v = _all_ref("UGT1A1", kb, skip={UGT_TA})
     v.add("chr2", UGT_TA, "CAT", "CATAT", "0|1").add("chr2", UGT_TA, "C", "CAT", "1|0")
     call = _one(v, tmp_path, "UGT1A1", kb)

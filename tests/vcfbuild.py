@@ -64,7 +64,7 @@ class Vcf:
         return path
 
 
-def from_simulation(kb, gene: str, diplotype: str, phased: bool = False) -> Vcf:  # type: ignore[no-untyped-def]
+def from_simulation(kb, gene: str, diplotype: str, phased: bool = False) -> Vcf:
     """The genotype `pgx simulate` writes for one diplotype, as records a test can edit."""
     from pgx.simulate.vcf import GeneSpec, SampleSpec, simulate_vcf_text
 

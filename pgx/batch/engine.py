@@ -24,10 +24,37 @@ from pgx.batch.work import FileCalls, chunk_job, pick, read_input, record_path, 
 from pgx.errors import UsageError
 from pgx.fileio import atomic_write_text
 from pgx.knowledge.loader import load_knowledge
+from pgx.rules.loader import load_rules
 
 Engine = Literal["local", "dask"]
 Progress = Callable[[SliceRecord, int], None]  # (finished slice, samples in it)
 Todo = dict[int, list[int]]  # chunk -> its slices not yet written
+
+
+def _check_options(
+    workers: int, chunk_size: int, engine: Engine, scheduler: str | None, meds_table: Path | None, report: bool
+) -> None:
+    for name, value in (("workers", workers), ("chunk_size", chunk_size)):
+        if value < 1:
+            raise UsageError(f"must be at least 1, not {value}", field=name)
+    if scheduler is not None and engine != "dask":
+        raise UsageError("needs the dask engine", hint="add {engine} dask", field="scheduler")
+    if meds_table is not None and not report:
+        raise UsageError("only changes drug reports, and none are asked for", hint="add {report}", field="meds_table")
+
+
+def _progress_so_far(plan: BatchPlan, outdir: Path) -> tuple[dict[tuple[int, int], SliceRecord], Todo]:
+    """The slices a previous run recorded as done (they are complete: records are written last), and the rest."""
+    records: dict[tuple[int, int], SliceRecord] = {}
+    todo: Todo = {}
+    for k in range(len(plan.chunks)):
+        for s in range(len(plan.slices(k))):
+            f = record_path(outdir, k, s)
+            if f.is_file():
+                records[(k, s)] = SliceRecord.model_validate_json(f.read_text(encoding="utf-8"))
+            else:
+                todo.setdefault(k, []).append(s)
+    return records, todo
 
 
 def run_batch(
@@ -49,20 +76,13 @@ def run_batch(
     on_slice: Progress | None = None,
 ) -> BatchManifest:
     started = time.perf_counter()
-    if workers < 1 or chunk_size < 1:
-        raise UsageError("--workers and --chunk-size must be at least 1")
-    if scheduler is not None and engine != "dask":
-        raise UsageError("--scheduler needs --engine dask")
-    if meds_table is not None and not report:
-        raise UsageError("--meds-table only changes drug reports: add --report")
+    _check_options(workers, chunk_size, engine, scheduler, meds_table, report)
     kb = load_knowledge(knowledge)
     unknown = [g for g in genes or [] if g not in kb.genes]
     if unknown:
         raise UsageError(f"unknown gene {unknown[0]!r}; known genes: {', '.join(sorted(kb.genes))}")
     rules_version = None
     if report:
-        from pgx.rules.loader import load_rules
-
         rules_version = load_rules(rules).version
     options = BatchOptions(
         missing_to_ref=missing_to_ref,
@@ -74,15 +94,7 @@ def run_batch(
     plan = make_plan(kb, vcfs, options, samples_file, rules_version, chunk_size)
     meds = read_meds_table(meds_table, set(plan.samples)) if meds_table else {}
     plan, resumed = settle_plan(outdir, plan)
-    records: dict[tuple[int, int], SliceRecord] = {}
-    todo: Todo = {}
-    for k in range(len(plan.chunks)):
-        for s in range(len(plan.slices(k))):
-            f = record_path(outdir, k, s)
-            if f.is_file():
-                records[(k, s)] = SliceRecord.model_validate_json(f.read_text(encoding="utf-8"))
-            else:
-                todo.setdefault(k, []).append(s)
+    records, todo = _progress_so_far(plan, outdir)
     done_before = len(records)
     if on_plan is not None:
         on_plan(plan, sum(len(r.samples) for r in records.values()))
@@ -170,7 +182,9 @@ def _run_dask(
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
-        raise UsageError("--engine dask needs dask.distributed", hint="pip install 'dask[distributed]'") from None
+        raise UsageError(
+            "dask needs dask.distributed", hint="pip install 'dask[distributed]'", field="engine"
+        ) from None
     if not todo:
         return
     cluster = None
@@ -183,7 +197,8 @@ def _run_dask(
         except OSError as exc:  # TimeoutError included
             raise UsageError(
                 f"cannot reach Dask scheduler {scheduler}: {exc}",
-                hint="check the address, or leave out --scheduler for a local cluster",
+                hint="check the address, or leave out {scheduler} for a local cluster",
+                field="scheduler",
             ) from None
     try:
         chunks = list(todo)

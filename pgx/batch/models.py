@@ -10,18 +10,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from pgx.report.models import InputFile
+from pgx.calling.models import InputFile
+from pgx.model import Model
 
 MANIFEST_SCHEMA_VERSION = "1.0"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class BatchInput(_Model):
+class BatchInput(Model):
     path: str = Field(description="As given on the command line")
     name: str
     sha256: str
@@ -30,7 +27,7 @@ class BatchInput(_Model):
     samples_in_file: int
 
 
-class BatchOptions(_Model):
+class BatchOptions(Model):
     missing_to_ref: bool = False
     genes: list[str] | None = None
     report: bool = False
@@ -38,7 +35,7 @@ class BatchOptions(_Model):
     samples_file: InputFile | None = None
 
 
-class BatchPlan(_Model):
+class BatchPlan(Model):
     """Everything that decides the results. Equal plans give byte-identical result files."""
 
     pgx_version: str
@@ -61,7 +58,7 @@ class BatchPlan(_Model):
         return [range(s, min(s + self.slice_size, n)) for s in range(0, n, self.slice_size)] or [range(0, 0)]
 
 
-class SampleStatus(_Model):
+class SampleStatus(Model):
     sample: str
     status: Literal["ok", "failed"]
     file: str | None = Field(None, description="Per-sample calls JSON, relative to the output folder")
@@ -71,7 +68,12 @@ class SampleStatus(_Model):
     reason: str | None = Field(None, description="Why the sample failed")
 
 
-class SliceRecord(_Model):
+def slice_name(chunk: int, index: int) -> str:
+    """The stem every file of one slice shares (its record, its TSV and Parquet parts): sorts in sample order."""
+    return f"{chunk:06d}-{index:04d}"
+
+
+class SliceRecord(Model):
     """Written after everything else of a slice of a chunk: its existence means the slice is complete."""
 
     chunk: int
@@ -83,7 +85,7 @@ class SliceRecord(_Model):
     )
 
 
-class BatchManifest(_Model):
+class BatchManifest(Model):
     schema_version: str = MANIFEST_SCHEMA_VERSION
     pgx_version: str
     knowledge_version: str

@@ -17,12 +17,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pydantic_core
 
-from pgx.batch.models import BatchPlan, SampleStatus
+from pgx import api
+from pgx.batch.models import BatchPlan, SampleStatus, slice_name
 from pgx.batch.plan import STATE
+from pgx.calling.models import CallReport, GeneCall, InputFile, RunOptions, SampleResult
 from pgx.fileio import atomic_write_bytes_from, atomic_write_text
 from pgx.knowledge.loader import KnowledgeBase
-from pgx.report.models import CallReport, GeneCall, InputFile, RunOptions, SampleResult
-from pgx.report.tsv import COLUMNS, clean_cell, gene_row, provenance_line
+from pgx.report.calls_tsv import COLUMNS, clean_cell, gene_row, provenance_line
+from pgx.rules.loader import load_rules
 
 SAMPLES_DIR = "samples"
 REPORTS_DIR = "reports"
@@ -99,17 +101,13 @@ class ChunkWriter:
         )
 
     def _report(self, stem: str, sample: str, calls: list[GeneCall], meds: list[str]) -> str:
-        from pgx.report.drugs import report_from_calls
-        from pgx.report.html import render_html
-        from pgx.rules.loader import load_rules
-
         one = call_report(self.plan, self.kb, self.inputs, sample, calls)
-        report = report_from_calls(
+        report = api.assess(
             one, medications=meds, knowledge=self.kb, rules=load_rules(self.rules), memo=self.report_memo
         )
         rel = f"{REPORTS_DIR}/{stem}"
-        atomic_write_text(self.out / f"{rel}.json", report.model_dump_json(indent=2) + "\n", fsync=False)
-        atomic_write_text(self.out / f"{rel}.html", render_html(report), fsync=False)
+        atomic_write_text(self.out / f"{rel}.json", api.render(report, "json"), fsync=False)
+        atomic_write_text(self.out / f"{rel}.html", api.render(report, "html"), fsync=False)
         return f"{rel}.json"
 
     def finish(self, part: str) -> None:
@@ -133,7 +131,7 @@ class ChunkWriter:
 def combine(out: Path, plan: BatchPlan, inputs: list[InputFile]) -> dict[str, str]:
     """calls.tsv and calls.parquet from the slice parts, in sample order, each written atomically."""
     parts = out / PARTS_DIR
-    names = [f"{k:06d}-{s:04d}" for k in range(len(plan.chunks)) for s in range(len(plan.slices(k)))]
+    names = [slice_name(k, s) for k in range(len(plan.chunks)) for s in range(len(plan.slices(k)))]
     head = provenance_line(
         pgx=plan.pgx_version,
         knowledge=plan.knowledge_version,

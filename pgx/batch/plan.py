@@ -15,11 +15,11 @@ from pathlib import Path
 
 from pgx import __version__
 from pgx.batch.models import BatchInput, BatchOptions, BatchPlan
+from pgx.calling.models import InputFile
 from pgx.errors import BatchError, UsageError
-from pgx.fileio import atomic_write_text
+from pgx.fileio import atomic_write_text, sha256_file
 from pgx.knowledge.loader import KnowledgeBase
-from pgx.report.models import InputFile
-from pgx.vcf.reader import read_header, sha256_file
+from pgx.vcf.reader import read_header
 
 STATE = ".pgx-batch"
 PLAN = f"{STATE}/plan.json"
@@ -148,12 +148,12 @@ def settle_plan(outdir: Path, plan: BatchPlan) -> tuple[BatchPlan, bool]:
             raise BatchError(
                 outdir,
                 f"holds a batch with different {', '.join(differs)}",
-                hint="give a new --output folder, or remove this one to start again",
+                hint="give a new {output} folder, or remove this one to start again",
             )
         return saved, True
     if outdir.exists() and any(p.name != STATE for p in outdir.iterdir()):
         raise BatchError(
-            outdir, "output folder is not empty and holds no pgx batch", hint="give a new or empty --output folder"
+            outdir, "output folder is not empty and holds no pgx batch", hint="give a new or empty {output} folder"
         )
     (outdir / STATE / "chunks").mkdir(parents=True, exist_ok=True)
     atomic_write_text(saved_file, plan.model_dump_json(indent=2) + "\n")

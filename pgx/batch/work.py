@@ -18,14 +18,14 @@ from pathlib import Path
 import numpy as np
 
 from pgx.batch import outputs
-from pgx.batch.models import BatchPlan, SampleStatus, SliceRecord
+from pgx.batch.models import BatchPlan, SampleStatus, SliceRecord, slice_name
 from pgx.batch.plan import STATE
 from pgx.calling.cohort import GeneCaller, GeneCalls, gene_evidence
+from pgx.calling.models import GeneCall, InputFile
 from pgx.errors import BatchError, VcfError
 from pgx.fileio import atomic_write_text
 from pgx.knowledge.loader import KnowledgeBase, load_knowledge
 from pgx.knowledge.schema import Gene
-from pgx.report.models import GeneCall, InputFile
 from pgx.vcf.assembly import BuildEvidence
 from pgx.vcf.genotypes import GenotypeAssembler
 from pgx.vcf.header import Header
@@ -48,7 +48,7 @@ class FileChunk:
 
 
 def record_path(outdir: Path, k: int, s: int) -> Path:
-    return outdir / STATE / "chunks" / f"{k:06d}-{s:04d}.json"
+    return outdir / STATE / "chunks" / f"{slice_name(k, s)}.json"
 
 
 def chunk_job(plan: BatchPlan, k: int) -> BatchPlan:
@@ -245,7 +245,7 @@ def write_slice(
             else:
                 calls.append(not_in_input_call(kb, gene, job.inputs[f].name))
         statuses.append(writer.sample(i, calls, meds.get(sample, [])))
-    writer.finish(f"{k:06d}-{s:04d}")
+    writer.finish(slice_name(k, s))
     os.sync()  # the slice's files reach the disk before the record that vouches for them
     record = SliceRecord(
         chunk=k,

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pgx.calling.models import GeneCall, PositionGenotype
+from pgx.calling.results import gene_call
 from pgx.knowledge.loader import KnowledgeBase
 from pgx.knowledge.schema import Gene
 from pgx.matching.caller import call_gene
 from pgx.matching.models import Message
-from pgx.phenotype.phenotyper import phenotype_gene
-from pgx.report.models import GeneCall, PositionGenotype
 from pgx.vcf.genotypes import CopyNumberObservation, GeneGenotype, GeneMatrix, GenotypeAssembler
 from pgx.vcf.reader import VcfData
 from pgx.vcf.records import ABSENT, NO_PS
@@ -178,17 +178,22 @@ class GeneCaller:
                 copy_number=cn.observation(int(i)) if cn is not None else None,
                 notes=tuple(gm.locus_notes) + tuple(gm.sample_notes.get(int(i), [])),
             )
-            call = phenotype_gene(gene, call_gene(self.kb, gg, self.all_matches))
-            call.warnings.extend(Message(code="caveat", message=c) for c in gene.quirks.caveats)
+            call = gene_call(gene, call_gene(self.kb, gg, self.all_matches))
+            update: dict[str, object] = {
+                "warnings": [
+                    *call.warnings,
+                    *(Message(code="caveat", message=c) for c in gene.quirks.caveats),
+                    *([filled_note] if filled_note is not None else []),
+                ]
+            }
             if gg.extra:
-                call.extra_positions = [
+                update["extra_positions"] = [
                     PositionGenotype(position=c.position, rsid=p.rsid, alleles=list(c.alleles))
                     for c, p in zip(gg.extra, gene.quirks.extra_positions, strict=True)
                 ]
             if filled_note is not None:
-                call.warnings.append(filled_note)
-                call.filled_positions = filled
-            calls.append(call)
+                update["filled_positions"] = filled
+            calls.append(call.model_copy(update=update))
         return GeneCalls(gene=gene.gene, calls=calls, index=inverse)
 
 

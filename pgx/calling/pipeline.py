@@ -11,12 +11,13 @@ from pathlib import Path
 
 from pgx import __version__
 from pgx.calling.cohort import GeneCaller
+from pgx.calling.models import CallReport, GeneCall, InputFile, RunOptions, SampleResult
+from pgx.calling.outside import OutsideCalls, read_outside_calls
 from pgx.errors import UsageError
+from pgx.fileio import sha256_file
 from pgx.knowledge.loader import KnowledgeBase, load_knowledge
-from pgx.outside.calls import OutsideCalls, read_outside_calls
-from pgx.report.models import CallReport, GeneCall, InputFile, RunOptions, SampleResult
 from pgx.vcf.genotypes import GenotypeAssembler
-from pgx.vcf.reader import read_vcf, sha256_file
+from pgx.vcf.reader import read_vcf
 from pgx.vcf.targets import targets_for
 
 

@@ -9,11 +9,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
-from pgx.batch.models import BatchPlan, SliceRecord
-
-err = Console(stderr=True, highlight=False)
+from pgx.batch.models import BatchManifest, BatchPlan, SliceRecord
+from pgx.cli.common import Genes, KnowledgeDir, MissingToRef, RulesDir, err
 
 EXIT_SAMPLES_FAILED = 3
 
@@ -50,19 +48,13 @@ def batch(
     report: Annotated[
         bool, typer.Option("--report", help="Also write a drug report (JSON and HTML) per sample")
     ] = False,
-    gene: Annotated[list[str] | None, typer.Option("--gene", "-g", help="Restrict to these genes")] = None,
-    missing_to_ref: Annotated[
-        bool,
-        typer.Option(
-            "--missing-to-ref",
-            help="Read positions absent from the file as reference (panel/imputed files only; recorded in the output)",
-        ),
-    ] = False,
+    gene: Genes = None,
+    missing_to_ref: MissingToRef = False,
     chunk_size: Annotated[
         int, typer.Option("--chunk-size", help="Samples per chunk: the unit of memory, work and resumption")
     ] = 10_000,
-    knowledge: Annotated[Path | None, typer.Option("--knowledge", help="Knowledge folder (default: bundled)")] = None,
-    rules: Annotated[Path | None, typer.Option("--rules", help="Rules folder (default: bundled)")] = None,
+    knowledge: KnowledgeDir = None,
+    rules: RulesDir = None,
 ) -> None:
     """Call (and report on) every sample of one or more VCFs into a folder, resumably.
 
@@ -92,11 +84,15 @@ def batch(
         on_slice=progress.slice_done,
     )
     progress.stop()
+    _summarise(manifest, output, time.perf_counter() - progress.t0)
+
+
+def _summarise(manifest: BatchManifest, output: Path, seconds: float) -> None:
+    """One line of counts; the first failed samples' reasons; exit code 3 when any sample failed."""
     c = manifest.counts
     err.print(
         f"pgx batch: {c['samples']} samples ({c['ok']} ok, {c['failed']} failed), "
-        f"{c['gene_calls']} gene calls, {c['gene_not_called']} not called; {output}/manifest.json "
-        f"({time.perf_counter() - progress.t0:.1f} s)",
+        f"{c['gene_calls']} gene calls, {c['gene_not_called']} not called; {output}/manifest.json ({seconds:.1f} s)",
         markup=False,
         soft_wrap=True,
     )

@@ -18,8 +18,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pgx import __version__
-from pgx.errors import PgxError, UsageError
+from pgx import __version__, api
+from pgx.calling.models import CallReport
+from pgx.cli.batch_cmd import batch
+from pgx.cli.common import FLAGS, Genes, KnowledgeDir, MissingToRef, emit, err
+from pgx.cli.graph_cmd import graph_app
+from pgx.cli.ml_cmd import ml_app
+from pgx.cli.report_cmd import report
+from pgx.cli.rules_cmd import rules_app
+from pgx.cli.service_cmd import serve, service_app
+from pgx.errors import LocatedInputError, PgxError, UsageError
+from pgx.fileio import atomic_write_bytes_from, atomic_write_text
+from pgx.knowledge.loader import load_knowledge
+from pgx.simulate.vcf import GeneSpec, SampleSpec, simulate_vcf_text
 
 app = typer.Typer(
     name="pgx",
@@ -32,25 +43,6 @@ knowledge_app = typer.Typer(help="Build, validate and export the gene knowledge 
 app.add_typer(knowledge_app, name="knowledge")
 
 
-def _register() -> None:
-    from pgx.cli.batch_cmd import batch
-    from pgx.cli.ml_cmd import ml_app
-    from pgx.cli.report_cmd import graph_app, report
-    from pgx.cli.rules_cmd import rules_app
-    from pgx.cli.service_cmd import serve, service_app
-
-    app.add_typer(rules_app, name="rules")
-    app.add_typer(service_app, name="service")
-    app.command("serve")(serve)
-    app.add_typer(graph_app, name="graph")
-    app.add_typer(ml_app, name="ml")
-    app.command("report")(report)
-    app.command("batch")(batch)
-
-
-err = Console(stderr=True, highlight=False)
-
-
 class OutputFormat(str, Enum):
     json = "json"
     tsv = "tsv"
@@ -58,8 +50,6 @@ class OutputFormat(str, Enum):
 
 def _version(value: bool) -> None:
     if value:
-        from pgx.knowledge.loader import load_knowledge
-
         typer.echo(f"pgx {__version__} (knowledge {load_knowledge().version})")
         raise typer.Exit()
 
@@ -79,16 +69,6 @@ def _root(
     """pgx: pharmacogenomic calls you can reproduce."""
 
 
-def _emit(text: str, output: Path | None) -> None:
-    from pgx.fileio import atomic_write_text
-
-    if output is None or str(output) == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        atomic_write_text(output, text)
-
-
 @app.command("call")
 def call_cmd(
     vcf: Annotated[Path, typer.Argument(help="VCF, VCF.gz (bgzip/gzip, indexed or not) or BCF", show_default=False)],
@@ -96,26 +76,16 @@ def call_cmd(
     outside_calls: Annotated[Path | None, typer.Option("--outside-calls", help="TSV of calls made elsewhere")] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format")] = OutputFormat.json,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Output file (default: stdout)")] = None,
-    gene: Annotated[list[str] | None, typer.Option("--gene", "-g", help="Restrict to these genes")] = None,
-    missing_to_ref: Annotated[
-        bool,
-        typer.Option(
-            "--missing-to-ref",
-            help="Read positions absent from the file as reference (panel/imputed files only; recorded in the output)",
-        ),
-    ] = False,
+    gene: Genes = None,
+    missing_to_ref: MissingToRef = False,
     all_matches: Annotated[
         bool, typer.Option("--all-matches", help="Also list lower-scoring diplotypes that fit")
     ] = False,
-    knowledge: Annotated[Path | None, typer.Option("--knowledge", help="Knowledge folder (default: bundled)")] = None,
+    knowledge: KnowledgeDir = None,
 ) -> None:
     """Call diplotypes and phenotypes for every covered gene."""
-    from pgx.calling.pipeline import call_vcf
-    from pgx.knowledge.loader import load_knowledge
-    from pgx.report.tsv import render_tsv
-
     kb = load_knowledge(str(knowledge) if knowledge else None)
-    report = call_vcf(
+    report = api.call(
         vcf,
         samples=sample,
         outside_calls=outside_calls,
@@ -124,13 +94,12 @@ def call_cmd(
         all_matches=all_matches,
         knowledge=kb,
     )
-    text = render_tsv(report) if fmt is OutputFormat.tsv else report.model_dump_json(indent=2) + "\n"
-    _emit(text, output)
+    emit(api.render(report, fmt.value), output)
     if output is not None and str(output) != "-" and err.is_terminal:
         _summary(report)
 
 
-def _summary(report) -> None:  # type: ignore[no-untyped-def]
+def _summary(report: CallReport) -> None:
     table = Table(title=f"{report.input.name}: {len(report.samples)} sample(s)", show_lines=False)
     for col in ("sample", "gene", "diplotype", "phenotype"):
         table.add_column(col)
@@ -149,11 +118,9 @@ def _summary(report) -> None:  # type: ignore[no-untyped-def]
 def genes_cmd(
     alleles: Annotated[str | None, typer.Option("--alleles", help="List the named alleles of this gene")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
-    knowledge: Annotated[Path | None, typer.Option("--knowledge", help="Knowledge folder (default: bundled)")] = None,
+    knowledge: KnowledgeDir = None,
 ) -> None:
     """List covered genes (or one gene's alleles) and the knowledge version."""
-    from pgx.knowledge.loader import load_knowledge
-
     kb = load_knowledge(str(knowledge) if knowledge else None)
     if alleles:
         gene = kb.gene(alleles)
@@ -213,11 +180,9 @@ def simulate_cmd(
     spec: Annotated[Path | None, typer.Option("--spec", help="TSV of sample, gene, diplotype for many samples")] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Output VCF (.vcf or .vcf.gz)")] = Path("-"),
     index: Annotated[bool, typer.Option("--index", help="bgzip output: also write a tabix index")] = False,
-    knowledge: Annotated[Path | None, typer.Option("--knowledge", help="Knowledge folder (default: bundled)")] = None,
+    knowledge: KnowledgeDir = None,
 ) -> None:
     """Write a VCF carrying chosen diplotypes, built from the knowledge base."""
-    from pgx.knowledge.loader import load_knowledge
-    from pgx.simulate.vcf import GeneSpec, SampleSpec, simulate_vcf_text
 
     kb = load_knowledge(str(knowledge) if knowledge else None)
     genes, dips = gene or [], diplotype or []
@@ -235,10 +200,7 @@ def simulate_cmd(
     _write_vcf(text, output, index)
 
 
-def _read_spec(path: Path):  # type: ignore[no-untyped-def]
-    from pgx.errors import LocatedInputError
-    from pgx.simulate.vcf import GeneSpec, SampleSpec
-
+def _read_spec(path: Path) -> list[SampleSpec]:
     samples: dict[str, SampleSpec] = {}
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -258,8 +220,6 @@ def _read_spec(path: Path):  # type: ignore[no-untyped-def]
 
 
 def _write_vcf(text: str, output: Path, index: bool) -> None:
-    from pgx.fileio import atomic_write_bytes_from, atomic_write_text
-
     if str(output).endswith(".gz"):
         import pysam
 
@@ -294,8 +254,6 @@ def knowledge_validate(
     path: Annotated[Path | None, typer.Argument(help="Knowledge folder (default: bundled)")] = None,
 ) -> None:
     """Validate a knowledge folder against the schema (errors as file:line:column)."""
-    from pgx.knowledge.loader import load_knowledge
-
     kb = load_knowledge(str(path) if path else None)
     err.print(f"ok: {len(kb.genes)} genes, knowledge {kb.version}")
 
@@ -311,7 +269,13 @@ def knowledge_schema(
         err.print(f"wrote {p}")
 
 
-_register()
+app.add_typer(rules_app, name="rules")
+app.add_typer(service_app, name="service")
+app.command("serve")(serve)
+app.add_typer(graph_app, name="graph")
+app.add_typer(ml_app, name="ml")
+app.command("report")(report)
+app.command("batch")(batch)
 
 
 def main() -> None:
@@ -323,7 +287,7 @@ def main() -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except PgxError as exc:
-        err.print(f"pgx: error: {exc}", markup=False, soft_wrap=True)
+        err.print(f"pgx: error: {exc.named(FLAGS)}", markup=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except (typer.Exit, click.exceptions.Exit) as exc:
         sys.exit(exc.exit_code)

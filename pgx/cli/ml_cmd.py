@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
+from pgx import api
+from pgx.cli.common import emit, out
 from pgx.errors import UsageError
+from pgx.fileio import atomic_write_text
+from pgx.knowledge.loader import load_knowledge
+from pgx.rules.loader import load_rules
+
+if TYPE_CHECKING:
+    from pgx.ml.ranker import Dataset
 
 ml_app = typer.Typer(help="Train, evaluate and inspect pgx's ML models.", no_args_is_help=True)
-out = Console(highlight=False, soft_wrap=True)
 
 Vcf = Annotated[Path | None, typer.Option("--vcf", help="VCF holding the samples the outcomes name")]
 Calls = Annotated[Path | None, typer.Option("--calls", help="`pgx call` JSON holding the samples the outcomes name")]
 
 
-def _dataset(outcomes: Path, vcf: Path | None, calls: Path | None):  # type: ignore[no-untyped-def]
-    from pgx.knowledge.loader import load_knowledge
+def _dataset(outcomes: Path, vcf: Path | None, calls: Path | None) -> Dataset:
     from pgx.ml.outcomes import read_outcomes, row_states
-    from pgx.ml.ranker import build_dataset
-    from pgx.report.models import CallReport
-    from pgx.rules.loader import load_rules
+    from pgx.ml.ranker import build_dataset  # scikit-learn: loaded when an ml command runs
 
     if vcf is not None and calls is not None:
         raise UsageError("give --vcf or --calls, not both")
@@ -30,20 +33,11 @@ def _dataset(outcomes: Path, vcf: Path | None, calls: Path | None):  # type: ign
     rows = read_outcomes(outcomes, kb)
     report = None
     if vcf is not None:
-        from pgx.calling.pipeline import call_vcf
-
         wanted = sorted({r.sample for r in rows if r.sample and not r.phenotypes})
-        report = call_vcf(vcf, samples=wanted or None, knowledge=kb)
+        report = api.call(vcf, samples=wanted or None, knowledge=kb)
     elif calls is not None:
-        from pgx.errors import InputError
-
-        try:
-            report = CallReport.model_validate_json(calls.read_bytes())
-        except OSError as exc:
-            raise InputError(f"{calls}: cannot read ({exc.strerror})") from None
-        except ValueError as exc:
-            raise InputError(f"{calls}: not a `pgx call` JSON result ({str(exc).splitlines()[0]})") from None
-    return kb, rb, build_dataset(kb, rb, rows, row_states(outcomes, rows, kb, report))
+        report = api.read_calls(calls)
+    return build_dataset(kb, rb, rows, row_states(outcomes, rows, kb, report))
 
 
 def _summary(m: dict[str, Any]) -> str:
@@ -64,12 +58,11 @@ def train_cmd(
     seed: Annotated[int, typer.Option("--seed", help="Random seed (folds and model)")] = 0,
 ) -> None:
     """Train the therapy re-ranker on your own outcomes, with grouped cross-validation and a model card."""
-    from pgx.fileio import atomic_write_text
     from pgx.ml.ranker import dump_metrics, train
 
     if folds < 2:
         raise UsageError("--folds must be at least 2")
-    _, _, data = _dataset(outcomes, vcf, calls)
+    data = _dataset(outcomes, vcf, calls)
     card = train(
         data,
         output,
@@ -95,16 +88,15 @@ def evaluate_cmd(
     reliability: Annotated[Path | None, typer.Option("--reliability", help="Write a reliability diagram (PNG)")] = None,
 ) -> None:
     """Score a re-ranker on held-out outcomes: ROC AUC, Brier score against the base rate, calibration."""
-    from pgx.cli.main import _emit
     from pgx.ml.ranker import dump_metrics, evaluate, load_ranker, reliability_png
 
     loaded = load_ranker(str(model))
-    _, _, data = _dataset(outcomes, vcf, calls)
+    data = _dataset(outcomes, vcf, calls)
     m = evaluate(loaded, data)
     if reliability is not None:
         reliability_png(m, reliability, f"{loaded.card.name} on {outcomes.name}")
     if output is not None:
-        _emit(dump_metrics(m), output)
+        emit(dump_metrics(m), output)
     out.print(f"{loaded.card.name} {loaded.card.version} on {outcomes.name}: {_summary(m)}", markup=False)
 
 
@@ -115,10 +107,7 @@ def simulate_cmd(
     seed: Annotated[int, typer.Option("--seed", help="Random seed")] = 1,
 ) -> None:
     """Write a simulated outcomes table from the documented generative model (for trying pgx ml train)."""
-    from pgx.fileio import atomic_write_text
-    from pgx.knowledge.loader import load_knowledge
     from pgx.ml.cohort import outcomes_csv, simulate_outcomes
-    from pgx.rules.loader import load_rules
 
     if patients < 1:
         raise UsageError("--patients must be at least 1")
@@ -132,9 +121,7 @@ def build_prior_cmd(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder (default: the package's)")] = None,
 ) -> None:
     """Rebuild the shipped re-ranker prior from the simulated cohort (deterministic)."""
-    from pgx.knowledge.loader import load_knowledge
     from pgx.ml.prior import build_prior
-    from pgx.rules.loader import load_rules
 
     card = build_prior(load_knowledge(), load_rules(), output)
     held = card.metrics["holdout"]

@@ -3,20 +3,37 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+
+from pgx.cli.common import KnowledgeDir
+
+if TYPE_CHECKING:
+    from pgx.knowledge.loader import KnowledgeBase
 
 rules_app = typer.Typer(help="Build, validate, test and diff the recommendation rules.", no_args_is_help=True)
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False, soft_wrap=True)
 
 
-def _knowledge(path: Path | None):  # type: ignore[no-untyped-def]
+def _knowledge(path: Path | None) -> KnowledgeBase:
     from pgx.knowledge.loader import load_knowledge
 
     return load_knowledge(str(path) if path else None)
+
+
+def _knowledge_dir(path: Path | None) -> Path:
+    """The knowledge folder in use: ``--knowledge``, else the bundled one (wherever the command runs from)."""
+    if path is not None:
+        return path
+    import importlib.resources
+
+    try:
+        return Path(str(importlib.resources.files("pgx.knowledge_base")))
+    except ModuleNotFoundError:  # a source checkout shadowing the installed package, as in load_knowledge
+        return Path(__file__).resolve().parents[2] / "knowledge"
 
 
 def _bundled_rules_dir() -> Path:
@@ -30,17 +47,16 @@ def _bundled_rules_dir() -> Path:
 def build(
     source: Annotated[Path, typer.Option("--source", help="Shared data folder holding pypgx/ and panno/")],
     out_dir: Annotated[Path, typer.Option("--out", help="Rules folder to write")] = Path("rules"),
-    knowledge: Annotated[Path | None, typer.Option("--knowledge", help="Knowledge folder (default: bundled)")] = None,
+    knowledge: KnowledgeDir = None,
 ) -> None:
-    """Import the guideline tables into rules/<drug>.yaml (merging rules/curation.yaml)."""
+    """Import the guideline tables into rules/<drug>.yaml (merging rules/curation.yaml and rules/overrides*.yaml)."""
+    # imported when the command runs, as everywhere in the CLI, so that `pgx` starts without them
+    from pgx.rules.curation import load_curation
     from pgx.rules.importer import build_rules, load_roles, write_rules
-    from pgx.yamlio import load_marked
 
+    curation = load_curation(out_dir)
     kb = _knowledge(knowledge)
-    curation = load_marked(out_dir / "curation.yaml").data or {}
-    for extra in sorted(out_dir.glob("overrides*.yaml")):
-        curation.setdefault("id_overrides", []).extend(load_marked(extra).data.get("id_overrides", []))
-    roles = load_roles(Path(kb.location) / "drug_curation.yaml") if Path(kb.location).is_dir() else {}
+    roles = load_roles(_knowledge_dir(knowledge) / "drug_curation.yaml")
     files, log, _ = build_rules(kb, source, curation, roles)
     write_rules(out_dir, files, curation, source)
     err.print(f"wrote {sum(len(f.rules) for f in files.values())} rules for {len(files)} drugs to {out_dir}/")
@@ -53,7 +69,7 @@ def build(
 @rules_app.command("validate")
 def validate(
     path: Annotated[Path | None, typer.Argument(help="Rules folder (default: bundled)")] = None,
-    knowledge: Annotated[Path | None, typer.Option("--knowledge", help="Knowledge folder (default: bundled)")] = None,
+    knowledge: KnowledgeDir = None,
     gaps: Annotated[bool, typer.Option("--gaps/--no-gaps", help="Also list uncovered phenotypes (warnings)")] = False,
 ) -> None:
     """Check rules: schema (file:line:column), names against knowledge/, conflicting rules, coverage gaps."""
@@ -75,7 +91,7 @@ def validate(
 @rules_app.command("test")
 def test(
     path: Annotated[Path | None, typer.Argument(help="Rules folder (default: bundled)")] = None,
-    knowledge: Annotated[Path | None, typer.Option("--knowledge", help="Knowledge folder (default: bundled)")] = None,
+    knowledge: KnowledgeDir = None,
 ) -> None:
     """Run the rule test cases in <rules>/tests/*.yaml."""
     from pgx.rules.curator import load_tests, run_tests
@@ -97,7 +113,7 @@ def test(
 def coverage_cmd(
     source: Annotated[Path, typer.Option("--source", help="Shared data folder holding pypgx/ and panno/")],
     path: Annotated[Path | None, typer.Argument(help="Rules folder (default: bundled)")] = None,
-    knowledge: Annotated[Path | None, typer.Option("--knowledge", help="Knowledge folder (default: bundled)")] = None,
+    knowledge: KnowledgeDir = None,
     show: Annotated[
         bool, typer.Option("--list/--no-list", help="List every row not decided by exactly one rule")
     ] = True,
@@ -131,7 +147,7 @@ def diff(
     old: Annotated[Path, typer.Argument(help="Old rules folder")],
     new: Annotated[Path, typer.Argument(help="New rules folder")],
     vcf: Annotated[Path | None, typer.Option("--vcf", help="Also compare outcomes for the samples of this VCF")] = None,
-    knowledge: Annotated[Path | None, typer.Option("--knowledge", help="Knowledge folder (default: bundled)")] = None,
+    knowledge: KnowledgeDir = None,
 ) -> None:
     """Rules added/removed/changed, and which phenotype combinations (or samples) get a different action."""
     from pgx.rules.curator import action_changes, rule_changes, sample_changes
@@ -146,11 +162,11 @@ def diff(
     for ac in action_changes(kb, a, b, drugs):
         out.print(f"outcome  {ac.drug}: {ac.who}: {ac.old} -> {ac.new}", markup=False)
     if vcf is not None:
-        from pgx.calling.pipeline import call_vcf
-        from pgx.phenotype.conversion import apply_medications
-        from pgx.rules.patient import patient_state
+        from pgx import api
+        from pgx.patient.conversion import apply_medications
+        from pgx.patient.state import patient_state
 
-        report = call_vcf(vcf, knowledge=kb)
+        report = api.call(vcf, knowledge=kb)
         states = [apply_medications(kb, patient_state(s.sample, s.genes)) for s in report.samples]
         for ac in sample_changes(a, b, states, drugs or set(a.drugs) | set(b.drugs)):
             out.print(f"sample   {ac.who}: {ac.drug}: {ac.old} -> {ac.new}", markup=False)

@@ -6,13 +6,17 @@ import ipaddress
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
+
+from pgx.cli.common import err
+from pgx.fileio import atomic_write_text
+
+if TYPE_CHECKING:
+    from pgx.service.config import ServiceSettings
 
 service_app = typer.Typer(help="Users and the OpenAPI spec of the pgx service.", no_args_is_help=True)
-err = Console(stderr=True, highlight=False)
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="Uploads, rule sets, and the default SQLite database")]
 DbUrl = Annotated[
@@ -25,8 +29,8 @@ DbUrl = Annotated[
 ]
 
 
-def _settings(data_dir: Path, database_url: str | None, **kw: object):  # type: ignore[no-untyped-def]
-    from pgx.service.config import ServiceSettings
+def _settings(data_dir: Path, database_url: str | None, **kw: object) -> ServiceSettings:
+    from pgx.service.config import ServiceSettings  # the service stack loads only for service commands
 
     return ServiceSettings(data_dir=data_dir, database_url=database_url, **kw)
 
@@ -118,6 +122,4 @@ def openapi(
     if out is None:
         sys.stdout.write(text)
     else:
-        from pgx.fileio import atomic_write_text
-
         atomic_write_text(out, text)

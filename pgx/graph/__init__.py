@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict
 
 from pgx.errors import UsageError
 from pgx.knowledge.loader import KnowledgeBase
+from pgx.patient.state import PatientState
 from pgx.rules.loader import RuleBase
-from pgx.rules.patient import PatientState
 from pgx.rules.schema import LookupRule
 
 METABOLISM_ROLES = {"activation", "clearance_major", "clearance_minor"}

@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pgx.errors import KnowledgeError
 from pgx.knowledge.schema import AnnotationKnowledge, DrugKnowledge, Gene, InteractionKnowledge, Manifest
 from pgx.yamlio import load_marked, validate_document
+
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 11):
+        from importlib.resources.abc import Traversable
+    else:
+        from importlib.abc import Traversable
 
 PACKAGE = "pgx.knowledge_base"
 
@@ -43,7 +51,7 @@ class KnowledgeBase:
         return [g for g in self.genes.values() if g.quirks.calling != "outside_only"]
 
 
-def _read_dir(root: Path | importlib.resources.abc.Traversable, label: str) -> KnowledgeBase:
+def _read_dir(root: Path | Traversable, label: str) -> KnowledgeBase:
     manifest_file = root / "manifest.yaml"
     if not manifest_file.is_file():
         raise KnowledgeError(

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from pgx.model import Model
 
 SCHEMA_VERSION = 1
 
@@ -36,11 +38,7 @@ def is_wobble(allele: str) -> bool:
     return len(allele) == 1 and allele in IUPAC and len(IUPAC[allele]) > 1
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Grch37Locus(Strict):
+class Grch37Locus(Model):
     """Where the same variant sits on GRCh37 (from PyPGx's variant table), for later liftover."""
 
     position: int
@@ -48,7 +46,7 @@ class Grch37Locus(Strict):
     alts: list[str]
 
 
-class RefContext(Strict):
+class RefContext(Model):
     """Reference bases from ``start`` on, enough to left-align indels written in other shapes.
 
     Derived from the definition's own REF and HGVS (repeat unit and 3'-most position).
@@ -58,7 +56,7 @@ class RefContext(Strict):
     sequence: str
 
 
-class Position(Strict):
+class Position(Model):
     position: int = Field(description="GRCh38 1-based VCF position")
     rsid: str | None = None
     ref: str
@@ -69,7 +67,7 @@ class Position(Strict):
     tier1: bool = Field(False, description="AMP tier-1 position: warn loudly when missing")
 
 
-class NamedAllele(Strict):
+class NamedAllele(Model):
     name: str
     id: str | None = None
     reference: bool = False
@@ -90,25 +88,39 @@ class NamedAllele(Strict):
     )
 
 
-class FunctionPairRule(Strict):
+class FunctionPairRule(Model):
     """A pair (or, for hemizygous calls, a single) of allele functions and the phenotype it gives."""
 
     functions: list[str] = Field(min_length=1, max_length=2)
     phenotype: str
 
 
-class ScoreRange(Strict):
+SCORE_TOLERANCE = 1e-9
+"""Activity scores are sums of values such as 0.25: compare them with this slack, never exactly."""
+
+
+class ScoreRange(Model):
     """Inclusive activity-score interval; null bound means open."""
 
     min: float | None = None
     max: float | None = None
+
+    def contains(self, score: float) -> bool:
+        return (self.min is None or score >= self.min - SCORE_TOLERANCE) and (
+            self.max is None or score <= self.max + SCORE_TOLERANCE
+        )
+
+
+class ScoreRule(ScoreRange):
+    """An activity-score interval and the phenotype it gives."""
+
     phenotype: str
 
 
-class Phenotyping(Strict):
+class Phenotyping(Model):
     method: Literal["function_pair", "activity_score", "allele_status", "haplotype", "none"]
     function_pairs: list[FunctionPairRule] = Field(default_factory=list)
-    score_ranges: list[ScoreRange] = Field(default_factory=list)
+    score_ranges: list[ScoreRule] = Field(default_factory=list)
     haplotype_phenotypes: dict[str, str] = Field(
         default_factory=dict, description="method 'haplotype' (haploid genes such as MT-RNR1): allele -> phenotype"
     )
@@ -128,20 +140,14 @@ class Phenotyping(Strict):
         return self
 
 
-class UnphasedPriority(Strict):
+class UnphasedPriority(Model):
     """When unphased data tie between exactly these diplotypes, call ``pick`` (frequency-based)."""
 
     alternatives: list[str]
     pick: str
 
 
-class VariantSpec(Strict):
-    position: int
-    ref: str
-    alts: list[str]
-
-
-class LinkedVariantRule(Strict):
+class LinkedVariantRule(Model):
     """An allele defined by two positions where one of them is authoritative (DPYD HapB3).
 
     ``authoritative_position`` decides; ``supporting_position`` is used only when the
@@ -155,7 +161,7 @@ class LinkedVariantRule(Strict):
     authoritative_only_allele: str
 
 
-class VariantFallback(Strict):
+class VariantFallback(Model):
     """When no diplotype can be called, infer one from a single key variant (SLCO1B1 rs4149056)."""
 
     position: int
@@ -163,14 +169,14 @@ class VariantFallback(Strict):
     alt_allele_name: str
 
 
-class CopyNumber(Strict):
+class CopyNumber(Model):
     """Genes whose copy number can be read from symbolic SV records (CYP2D6)."""
 
     deletion_allele: str = Field(description="Allele name for a whole-gene deletion, e.g. *5 (a structural allele)")
     max_copies_label: int = Field(3, description="Copy counts at or above this are written x≥N")
 
 
-class StructuralAllele(Strict):
+class StructuralAllele(Model):
     """An allele defined by structure (deletion, hybrid, tandem part), not by positions.
 
     Never matched from SNVs; known so that copy-number records and outside calls naming it
@@ -183,20 +189,26 @@ class StructuralAllele(Strict):
     source: str | None = None
 
 
-class Quirks(Strict):
-    calling: Literal["diplotype", "lowest_function", "outside_only"] = "diplotype"
-    ploidy: Literal["autosomal", "x_linked", "mitochondrial"] = "autosomal"
-    single_variant: bool = Field(False, description="Gene is one SNV whose alleles are named after it")
+class Quirks(Model):
+    """How one gene departs from plain diplotype matching; each field switches on one behaviour.
+
+    Most come from PharmCAT's ``exemptions.json``; the rest from ``knowledge/curation.yaml``
+    (see :class:`pgx.knowledge.curation.CuratedQuirks`).
+    """
+
+    calling: Literal["diplotype", "lowest_function", "outside_only"] = Field(
+        "diplotype",
+        description="diplotype: named-allele matching; lowest_function: the least functional variant per strand"
+        " (DPYD, RYR1); outside_only: no VCF definition, called from outside calls only",
+    )
+    ploidy: Literal["autosomal", "x_linked", "mitochondrial"] = Field(
+        "autosomal", description="x_linked: hemizygous genotypes allowed (G6PD); mitochondrial: haploid"
+    )
     undocumented_as_reference: bool = Field(
         False, description="An ALT not in the definition is read as reference (with a warning) instead of no-call"
     )
     required_positions: list[int] = Field(
         default_factory=list, description="If any is missing for a sample the gene is not called"
-    )
-    ignored_variants: list[VariantSpec] = Field(
-        default_factory=list,
-        description="VCF records of exactly this shape are skipped: they overlap a defined position"
-        " without being its variant (e.g. a deletion starting at an SNV's position)",
     )
     ignored_alleles: list[str] = Field(
         default_factory=list, description="Named alleles kept for reference but never called"
@@ -204,24 +216,29 @@ class Quirks(Strict):
     extra_positions: list[Position] = Field(
         default_factory=list, description="Reported with the gene but not used to call it (e.g. rs12777823)"
     )
-    unphased_priorities: list[UnphasedPriority] = Field(default_factory=list)
-    linked_variants: list[LinkedVariantRule] = Field(default_factory=list)
-    variant_fallback: VariantFallback | None = None
-    copy_number: CopyNumber | None = None
+    unphased_priorities: list[UnphasedPriority] = Field(
+        default_factory=list, description="Frequency-based picks between diplotypes unphased data cannot separate"
+    )
+    linked_variants: list[LinkedVariantRule] = Field(
+        default_factory=list, description="Alleles whose two positions are not equal evidence (DPYD HapB3)"
+    )
+    variant_fallback: VariantFallback | None = Field(
+        None, description="When no diplotype can be called, infer one from this single variant"
+    )
+    copy_number: CopyNumber | None = Field(None, description="Read copy number from symbolic SV records")
     function_order: list[str] = Field(
         default_factory=list,
         description="Lowest-function genes without activity values: functions from most to least severe",
     )
-    prefer_outside_call: bool = Field(False, description="VCF calls are unreliable; an outside call is expected")
     caveats: list[str] = Field(default_factory=list, description="Short notes attached to every VCF call")
 
 
-class Region(Strict):
+class Region(Model):
     start: int
     end: int
 
 
-class Gene(Strict):
+class Gene(Model):
     schema_version: Literal[1] = 1
     gene: str
     chromosome: str
@@ -234,7 +251,7 @@ class Gene(Strict):
     named_alleles: list[NamedAllele] = Field(default_factory=list)
     structural_alleles: list[StructuralAllele] = Field(default_factory=list)
     phenotyping: Phenotyping
-    quirks: Quirks = Field(default_factory=Quirks)  # type: ignore[arg-type]
+    quirks: Quirks = Field(default_factory=Quirks)
 
     @model_validator(mode="after")
     def _consistent(self) -> Gene:
@@ -273,7 +290,7 @@ class Gene(Strict):
         return self
 
 
-class Source(Strict):
+class Source(Model):
     name: str
     version: str | None = None
     commit: str | None = None
@@ -281,7 +298,7 @@ class Source(Strict):
     files: list[str] = Field(default_factory=list)
 
 
-class Manifest(Strict):
+class Manifest(Model):
     schema_version: Literal[1] = 1
     knowledge_version: str
     build: Literal["GRCh38"] = "GRCh38"
@@ -302,13 +319,13 @@ PathwayRole = Literal[
 ]
 
 
-class Pathway(Strict):
+class Pathway(Model):
     gene: str
     role: PathwayRole
     source: str | None = Field(None, description="Citation (URL or PMID) for the role")
 
 
-class GuidelineLink(Strict):
+class GuidelineLink(Model):
     gene: str
     cpic_level: str | None = None
     pharmgkb_level: str | None = None
@@ -317,7 +334,7 @@ class GuidelineLink(Strict):
     pmids: list[str] = Field(default_factory=list)
 
 
-class Drug(Strict):
+class Drug(Model):
     name: str
     rxnorm: str | None = None
     atc: list[str] = Field(default_factory=list)
@@ -327,7 +344,7 @@ class Drug(Strict):
     guidelines: list[GuidelineLink] = Field(default_factory=list)
 
 
-class DrugKnowledge(Strict):
+class DrugKnowledge(Model):
     schema_version: Literal[1] = 1
     drugs: list[Drug]
 
@@ -345,7 +362,7 @@ class DrugKnowledge(Strict):
 Strength = Literal["strong", "moderate", "weak"]
 
 
-class Perpetrator(Strict):
+class Perpetrator(Model):
     """A co-medication that inhibits or induces a pharmacogene's product."""
 
     drug: str
@@ -355,7 +372,7 @@ class Perpetrator(Strict):
     source: str = Field(description="Id of an entry in `sources`")
 
 
-class ConversionEffect(Strict):
+class ConversionEffect(Model):
     """What one kind of perpetrator does to the phenotype the rules see."""
 
     activity_factor: float | None = Field(None, description="Multiply the activity score (activity-score genes)")
@@ -369,15 +386,21 @@ class ConversionEffect(Strict):
         return self
 
 
-class ScoreBand(Strict):
+class ScoreBand(Model):
     """Upper edge of a phenotype band for converted (non-grid) activity scores."""
 
     max: float | None = Field(description="Upper edge; null = no upper limit")
     inclusive: bool = True
     phenotype: str
 
+    def holds(self, score: float) -> bool:
+        """Below the edge, or on it when the edge is inclusive."""
+        if self.max is None or score < self.max - SCORE_TOLERANCE:
+            return True
+        return self.inclusive and abs(score - self.max) <= SCORE_TOLERANCE
 
-class GeneConversion(Strict):
+
+class GeneConversion(Model):
     gene: str
     ladder: list[str] = Field(default_factory=list, description="Phenotypes from least to most function")
     score_bands: list[ScoreBand] = Field(
@@ -390,14 +413,14 @@ class GeneConversion(Strict):
     )
 
 
-class CitedSource(Strict):
+class CitedSource(Model):
     id: str
     title: str
     url: str | None = None
     version: str | None = None
 
 
-class InteractionKnowledge(Strict):
+class InteractionKnowledge(Model):
     schema_version: Literal[1] = 1
     sources: list[CitedSource]
     conversions: list[GeneConversion]
@@ -419,7 +442,7 @@ EvidenceLevel = Literal["1A", "1B", "2A", "2B", "3"]
 Direction = Literal["decreased", "increased", "normal", "mixed"]
 
 
-class ClinicalAnnotation(Strict):
+class ClinicalAnnotation(Model):
     """One PharmGKB clinical annotation, reduced to what a patient's phenotype says about it.
 
     ``effects`` maps a phenotype (as the annotation's genotypes translate) to the direction of
@@ -436,7 +459,7 @@ class ClinicalAnnotation(Strict):
     effects: dict[str, Direction]
 
 
-class AnnotationKnowledge(Strict):
+class AnnotationKnowledge(Model):
     schema_version: Literal[1] = 1
     source: str = Field(description="Where the annotations come from, with its version")
     annotations: list[ClinicalAnnotation]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pgx.knowledge.loader import KnowledgeBase
+from pgx.matching.checks import prepare
 from pgx.matching.compiled import compiled
 from pgx.matching.handlers import (
     apply_unphased_priorities,
@@ -13,8 +14,9 @@ from pgx.matching.handlers import (
     total_copies,
 )
 from pgx.matching.lowest_function import match_lowest_function
-from pgx.matching.matcher import match_diplotypes, not_called, prepare
+from pgx.matching.matcher import match_diplotypes
 from pgx.matching.models import DiplotypeMatch, GeneMatch, Message
+from pgx.matching.outcomes import not_called
 from pgx.vcf.genotypes import GeneGenotype
 
 
@@ -55,10 +57,9 @@ def _call(kb: KnowledgeBase, gg: GeneGenotype, all_matches: bool) -> GeneMatch:
                 cn_note,
             )
     lowest = q.calling == "lowest_function"
-    prep = prepare(cg, work, lowest, allow_haploid=copies == 1)
-    prep.warnings[:0] = cn_note
+    prep = prepare(cg, work, lowest, allow_haploid=copies == 1).with_leading_warnings(cn_note)
     if prep.failure is not None:
-        result = not_called(gg, cg, prep, *prep.failure)
+        result = not_called(gg, cg, prep, prep.failure.code, prep.failure.reason)
         return apply_variant_fallback(cg, gg, result)
     if lowest:
         return match_lowest_function(cg, gg, prep)

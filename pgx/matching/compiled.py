@@ -28,7 +28,7 @@ class CompiledAllele:
     tie_break_rank: int | None
     defined: np.ndarray  # (nP,) bool: listed at this position
     wobble: np.ndarray  # (nP,) bool: listed with a wobble code
-    sort_key: tuple  # type: ignore[type-arg]
+    sort_key: tuple[int, tuple[tuple[int, int | str], ...]]
 
 
 @dataclass(frozen=True, eq=False)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from itertools import product
 
 from pgx.matching.compiled import CompiledGene
-from pgx.matching.matcher import _haplotype
 from pgx.matching.models import DiplotypeMatch, GeneMatch, HaplotypeMatch, Message
 from pgx.vcf.genotypes import GeneGenotype, PositionCall
 
@@ -144,5 +143,4 @@ __all__ = [
     "expand_duplications",
     "haploidise",
     "total_copies",
-    "_haplotype",
 ]

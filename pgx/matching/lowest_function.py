@@ -10,16 +10,19 @@ homozygous variant twice.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import TypeAlias
 
 import numpy as np
 
 from pgx.matching.compiled import CompiledAllele, CompiledGene
-from pgx.matching.matcher import Prepared, _haplotype, called, not_called
 from pgx.matching.models import DiplotypeMatch, GeneMatch, HaplotypeMatch, Message
+from pgx.matching.outcomes import called, haplotype, not_called
+from pgx.matching.prepared import Prepared
 from pgx.vcf.genotypes import GeneGenotype
 
 
-def severity_key(cg: CompiledGene, a: CompiledAllele) -> tuple:  # type: ignore[type-arg]
+def severity_key(cg: CompiledGene, a: CompiledAllele) -> tuple[float, int, float, tuple[object, ...]]:
     """Sort key: lowest function first (activity, then curated function order, then tie-break)."""
     order = cg.gene.quirks.function_order
     rank = order.index(a.function) if a.function in order else len(order)
@@ -28,7 +31,7 @@ def severity_key(cg: CompiledGene, a: CompiledAllele) -> tuple:  # type: ignore[
     return (activity, rank, tie, a.sort_key)
 
 
-def _present(cg: CompiledGene, prep: Prepared, strand: list[str | None]) -> np.ndarray:
+def _present(cg: CompiledGene, prep: Prepared, strand: Sequence[str | None]) -> np.ndarray:
     """(nX,) bool: allele lists a position we have and the strand carries its allele at all of them."""
     acc = cg.accept_matrix(tuple(strand))
     listed = cg.defined & ~prep.missing  # (nX, nP): positions each allele lists that we have
@@ -51,7 +54,7 @@ def _drop_contained(cg: CompiledGene, found: dict[int, int]) -> dict[int, int]:
 
 
 def _linked_rules(
-    cg: CompiledGene, prep: Prepared, found: dict[int, int], strands: list[list[str | None]]
+    cg: CompiledGene, prep: Prepared, found: dict[int, int], strands: Sequence[Sequence[str | None]]
 ) -> tuple[dict[int, int], list[Message]]:
     """Authoritative/supporting position pairs (e.g. DPYD HapB3, intronic rs75017182 decides)."""
     warnings: list[Message] = []
@@ -112,58 +115,53 @@ def _linked_rules(
     return found, warnings
 
 
-def match_lowest_function(cg: CompiledGene, gg: GeneGenotype, prep: Prepared) -> GeneMatch:
-    warnings = list(prep.warnings)
-    ref = cg.reference
-    strands = [prep.s1] if prep.haploid else [prep.s1, prep.s2]
-    present = [_present(cg, prep, s) for s in strands]
-    for p in prep.half_alt:
-        warnings.append(
-            Message(
-                code="half_call_variant",
-                position=p,
-                message=f"half call at {cg.gene.chromosome}:{p}: the variant is counted, the other allele is unknown",
-            )
-        )
+Strands: TypeAlias = Sequence[Sequence[str | None]]
+Picks: TypeAlias = tuple[list[int | None], dict[int, int], list[Message]]  # allele per strand, variants found, warnings
 
-    def hap(i: int | None) -> HaplotypeMatch:
-        return _haplotype(cg, cg.alleles[i] if i is not None else ref, prep.missing)
 
-    if prep.effectively_phased:
-        per_strand = []
-        all_found: dict[int, int] = {}
-        for k, pres in enumerate(present):
-            found = _drop_contained(cg, {int(i): 1 for i in np.flatnonzero(pres)})
-            found, w = _linked_rules(cg, prep, found, [strands[k]])
-            warnings.extend(w)
-            ordered = sorted(found, key=lambda i: severity_key(cg, cg.alleles[i]))
-            per_strand.append(ordered)
-            for i in ordered:
-                all_found[i] = all_found.get(i, 0) + 1
-        haps = [hap(s[0] if s else None) for s in per_strand]
-        variants = all_found
-    else:
-        dosage: dict[int, int] = {}
-        for a in cg.alleles:
-            if a.reference:
-                continue
-            counts = [sum(int(pres[a.index]) for pres in present)]
-            if a.defined.sum() > 1:  # multi-position allele: copies limited by its least-carried position
-                acc = [cg.accept_matrix(tuple(s)) for s in strands]
-                d = a.defined & ~prep.missing
-                counts = [min((sum(int(m[a.index, j]) for m in acc) for j in np.flatnonzero(d)), default=0)]
-            if counts[0] and (a.defined & ~prep.missing).any():
-                dosage[a.index] = counts[0]
-        found = _drop_contained(cg, dosage)
-        found, w = _linked_rules(cg, prep, found, strands)
+def _lowest_per_strand(cg: CompiledGene, prep: Prepared, strands: Strands, present: list[np.ndarray]) -> Picks:
+    """Phased data: each strand's own lowest-function variant (None: the reference allele)."""
+    warnings: list[Message] = []
+    picks: list[int | None] = []
+    all_found: dict[int, int] = {}
+    for k, pres in enumerate(present):
+        found = _drop_contained(cg, {int(i): 1 for i in np.flatnonzero(pres)})
+        found, w = _linked_rules(cg, prep, found, [strands[k]])
         warnings.extend(w)
         ordered = sorted(found, key=lambda i: severity_key(cg, cg.alleles[i]))
-        picks: list[int | None] = [*[i for i in ordered for _ in range(found[i])][:2]]
-        while len(picks) < len(strands):
-            picks.append(None)
-        haps = [hap(i) for i in picks]
-        variants = found
-    haps.sort(key=lambda h: (not h.reference, cg.by_name(h.name).sort_key))
+        picks.append(ordered[0] if ordered else None)
+        for i in ordered:
+            all_found[i] = all_found.get(i, 0) + 1
+    return picks, all_found, warnings
+
+
+def _lowest_two(cg: CompiledGene, prep: Prepared, strands: Strands, present: list[np.ndarray]) -> Picks:
+    """Unphased data: the two lowest-function variants found, a homozygous one counting twice."""
+    dosage: dict[int, int] = {}
+    for a in cg.alleles:
+        if a.reference:
+            continue
+        count = sum(int(pres[a.index]) for pres in present)
+        if a.defined.sum() > 1:  # multi-position allele: copies limited by its least-carried position
+            acc = [cg.accept_matrix(tuple(s)) for s in strands]
+            d = a.defined & ~prep.missing
+            count = min((sum(int(m[a.index, j]) for m in acc) for j in np.flatnonzero(d)), default=0)
+        if count and (a.defined & ~prep.missing).any():
+            dosage[a.index] = count
+    found = _drop_contained(cg, dosage)
+    found, warnings = _linked_rules(cg, prep, found, strands)
+    ordered = sorted(found, key=lambda i: severity_key(cg, cg.alleles[i]))
+    picks: list[int | None] = [*[i for i in ordered for _ in range(found[i])][:2]]
+    while len(picks) < len(strands):
+        picks.append(None)
+    return picks, found, warnings
+
+
+def _variant_summary(
+    cg: CompiledGene, prep: Prepared, variants: dict[int, int], n_strands: int
+) -> tuple[tuple[str, ...], list[Message]]:
+    """Every variant found, lowest function first, and warnings on unknown function or too many variants."""
+    warnings: list[Message] = []
     unknown = [
         cg.alleles[i].name for i in variants if cg.alleles[i].activity is None and cg.alleles[i].function is None
     ]
@@ -176,7 +174,7 @@ def match_lowest_function(cg: CompiledGene, gg: GeneGenotype, prep: Prepared) ->
     names = []
     for i in sorted(variants, key=lambda i: severity_key(cg, cg.alleles[i])):
         names.append(cg.alleles[i].name + (f" (x{variants[i]})" if variants[i] > 1 else ""))
-    if len(variants) > len(strands):
+    if len(variants) > n_strands:
         warnings.append(
             Message(
                 code="more_variants_than_strands",
@@ -184,9 +182,32 @@ def match_lowest_function(cg: CompiledGene, gg: GeneGenotype, prep: Prepared) ->
                 f"{'one per strand' if prep.effectively_phased else 'two'}: {', '.join(names)}",
             )
         )
-    return called(
-        gg, cg, prep, [DiplotypeMatch(haplotypes=tuple(haps), score=None)], warnings, variants_found=tuple(names)
-    )
+    return tuple(names), warnings
+
+
+def match_lowest_function(cg: CompiledGene, gg: GeneGenotype, prep: Prepared) -> GeneMatch:
+    """The lowest-function call: per strand with (effectively) phased data, else the two lowest found."""
+    warnings = list(prep.warnings)
+    strands = [prep.s1] if prep.haploid else [prep.s1, prep.s2]
+    present = [_present(cg, prep, s) for s in strands]
+    for p in prep.half_alt:
+        warnings.append(
+            Message(
+                code="half_call_variant",
+                position=p,
+                message=f"half call at {cg.gene.chromosome}:{p}: the variant is counted, the other allele is unknown",
+            )
+        )
+    pick = _lowest_per_strand if prep.effectively_phased else _lowest_two
+    picks, variants, linked = pick(cg, prep, strands, present)
+    warnings.extend(linked)
+    haps: list[HaplotypeMatch] = [
+        haplotype(cg, cg.alleles[i] if i is not None else cg.reference, prep.missing) for i in picks
+    ]
+    haps.sort(key=lambda h: (not h.reference, cg.by_name(h.name).sort_key))
+    names, summary = _variant_summary(cg, prep, variants, len(strands))
+    warnings.extend(summary)
+    return called(gg, cg, prep, [DiplotypeMatch(haplotypes=tuple(haps), score=None)], warnings, variants_found=names)
 
 
 __all__ = ["match_lowest_function", "not_called", "severity_key"]

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pgx.model import Model
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Message(_Frozen):
+class Message(Model):
     """A non-fatal observation attached to a call (the library never prints)."""
 
     code: str
@@ -19,13 +15,13 @@ class Message(_Frozen):
     position: int | None = None
 
 
-class MissingPosition(_Frozen):
+class MissingPosition(Model):
     position: int
     rsid: str | None = None
     alleles: tuple[str, ...] = ()  # named alleles defined at this position: they cannot be ruled in or out
 
 
-class HaplotypeMatch(_Frozen):
+class HaplotypeMatch(Model):
     name: str
     reference: bool = False
     copies: int = 1
@@ -41,7 +37,7 @@ class HaplotypeMatch(_Frozen):
         return f"{self.name}x{self.copies}"
 
 
-class DiplotypeMatch(_Frozen):
+class DiplotypeMatch(Model):
     haplotypes: tuple[HaplotypeMatch, ...]  # two, or one for a haploid (hemizygous) call
     score: int | None = None
 
@@ -62,7 +58,7 @@ NotCalledCode = Literal[
 ]
 
 
-class GeneMatch(_Frozen):
+class GeneMatch(Model):
     sample: str
     gene: str
     status: Literal["called", "not_called"]

@@ -33,8 +33,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pgx import __version__
 from pgx.errors import ModelError
+from pgx.fileio import sha256_file
 from pgx.ml.results import ModelRef
-from pgx.vcf.reader import sha256_file
 from pgx.yamlio import dump_yaml
 
 CARD_SCHEMA_VERSION = 1
@@ -144,7 +144,7 @@ def save_model(
     **card: Any,
 ) -> ModelCard:
     """Write ``path`` (.skops) with its card; ``predict(estimator, X)`` is what load re-checks."""
-    import skops.io as sio
+    import skops.io as sio  # lazy: skops is slow to import and only needed to save or load
 
     path = Path(path)
     if path.suffix != ".skops":
@@ -184,7 +184,7 @@ def read_card(path: str | Path) -> ModelCard:
 
 
 def load_model(path: str | Path, *, kind: str, predict: Callable[[Any, np.ndarray], np.ndarray]) -> LoadedModel:
-    import skops.io as sio
+    import skops.io as sio  # lazy: skops is slow to import and only needed to save or load
 
     path = Path(path)
     if not path.is_file():
@@ -227,7 +227,7 @@ def load_model(path: str | Path, *, kind: str, predict: Callable[[Any, np.ndarra
 
 def bundled_model(name: str) -> Path:
     """Path of a model shipped inside the package (pgx/ml/artifacts/NAME.skops)."""
-    return Path(str(resources.files("pgx.ml").joinpath("artifacts", f"{name}.skops")))
+    return Path(str(resources.files("pgx.ml").joinpath("artifacts").joinpath(f"{name}.skops")))
 
 
 def render_card(card: ModelCard) -> str:

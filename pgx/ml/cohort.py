@@ -45,12 +45,11 @@ from pydantic import BaseModel, ConfigDict
 from pgx.knowledge.loader import KnowledgeBase
 from pgx.ml.features import drug_context, relative_function
 from pgx.ml.indications import indication_drugs
-from pgx.ml.patient import PatientCovariates
-from pgx.phenotype.conversion import apply_medications
-from pgx.phenotype.phenotyper import phenotype_from_score
-from pgx.rules.curator import gene_phenotypes
+from pgx.patient.conversion import apply_medications
+from pgx.patient.covariates import PatientCovariates
+from pgx.patient.state import PatientState, from_phenotypes
+from pgx.phenotype.phenotyper import gene_phenotypes, phenotype_from_score
 from pgx.rules.loader import RuleBase
-from pgx.rules.patient import PatientState, from_phenotypes
 
 INTERCEPT = 0.8
 ACTIVATION_LOSS, ACTIVATION_EXCESS = 5.0, 2.5

@@ -26,9 +26,10 @@ import numpy as np
 from pgx.graph import graph_for, pathways
 from pgx.knowledge.loader import KnowledgeBase
 from pgx.knowledge.schema import ClinicalAnnotation
-from pgx.ml.patient import PatientCovariates
+from pgx.patient.covariates import PatientCovariates
+from pgx.patient.state import GeneOption, PatientState
 from pgx.rules.loader import RuleBase
-from pgx.rules.patient import GeneOption, PatientState
+from pgx.rules.outcome import FlagLevel
 
 ROLES = {
     "activation": "activation",
@@ -37,7 +38,8 @@ ROLES = {
     "transport": "transport",
 }
 LEVEL_WEIGHT = {"1A": 1.0, "1B": 0.8, "2A": 0.6, "2B": 0.4, "3": 0.2}
-RULE_LEVELS = ("contraindicated", "change", "caution", "cannot_assess")
+#: The rule outcomes the re-ranker sees, one indicator column each (standard and no guideline: all zero).
+RULE_LEVELS = (FlagLevel.contraindicated, FlagLevel.change, FlagLevel.caution, FlagLevel.cannot_assess)
 EVIDENCE = (
     ("efficacy", "decreased"),
     ("efficacy", "increased"),

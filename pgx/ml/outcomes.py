@@ -15,12 +15,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from pgx.calling.models import CallReport
 from pgx.errors import PatientFileError
 from pgx.knowledge.loader import KnowledgeBase
 from pgx.ml.cohort import OutcomeRow, state_from_phenotypes
-from pgx.ml.patient import PatientCovariates
-from pgx.report.models import CallReport
-from pgx.rules.patient import PatientState, patient_state
+from pgx.patient.covariates import PatientCovariates
+from pgx.patient.state import PatientState, patient_state
 
 REQUIRED = ("patient_id", "drug", "responded")
 TRUE, FALSE = {"yes", "y", "1", "true"}, {"no", "n", "0", "false"}
@@ -109,6 +109,7 @@ def row_states(
         elif r.sample and r.sample in by_sample:
             states.append(patient_state(r.sample, by_sample[r.sample], meds))
         else:
-            where = f"sample {r.sample!r} is not in --vcf/--calls" if r.sample else "no phenotypes and no sample"
-            raise PatientFileError(path, f"{where}: cannot tell the patient's genotype", line=line)
+            where = f"sample {r.sample!r} is not in the calls given" if r.sample else "no phenotypes and no sample"
+            hint = "give its calls with {vcf} or {calls}" if r.sample else None
+            raise PatientFileError(path, f"{where}: cannot tell the patient's genotype", line=line, hint=hint)
     return states

@@ -30,17 +30,18 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 
 from pgx.errors import ModelError, UsageError
+from pgx.flags.decide import patient_flags
+from pgx.flags.models import DrugFlag
 from pgx.knowledge.loader import KnowledgeBase
 from pgx.ml.artifact import LoadedModel, ModelCard, bundled_model, from_rows, load_model, save_model, to_rows
 from pgx.ml.cohort import OutcomeRow
 from pgx.ml.explain import background_effects, top_effects
 from pgx.ml.features import FEATURES, GROUPS, describe_group, drug_context, feature_row
 from pgx.ml.indications import indication_drugs
-from pgx.ml.patient import PatientCovariates
 from pgx.ml.results import Contribution, RankedTherapy, TherapyRanking
-from pgx.report.drugs import DrugFlag, patient_flags
+from pgx.patient.covariates import PatientCovariates
+from pgx.patient.state import PatientState
 from pgx.rules.loader import RuleBase
-from pgx.rules.patient import PatientState
 
 KIND = "therapy_ranker"
 DEFAULT_NAME = "therapy_ranker"
@@ -112,7 +113,9 @@ def cross_validate(data: Dataset, folds: int, seed: int) -> dict[str, Any]:
         raise UsageError("every outcome is the same: nothing to learn (need both responders and non-responders)")
     n_groups = len(set(data.groups.tolist()))
     if n_groups < folds:
-        raise UsageError(f"{n_groups} patients cannot fill {folds} cross-validation folds", hint="use --folds")
+        raise UsageError(
+            f"{n_groups} patients cannot fill {folds} cross-validation folds", hint="use fewer folds", field="folds"
+        )
     oof = np.zeros(len(data.y))
     cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     for train, test in cv.split(data.x, data.y, data.groups):
@@ -139,7 +142,7 @@ def metrics(y: np.ndarray, p: np.ndarray, bins: int = 10) -> dict[str, Any]:
 
 
 def reliability_png(m: dict[str, Any], path: str | Path, title: str) -> None:
-    import matplotlib
+    import matplotlib  # lazy: only training draws, and matplotlib is slow to import
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from pgx.model import Model
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Contribution(_Out):
+class Contribution(Model):
     """One feature group's share of a prediction, against a stated reference patient."""
 
     feature: str = Field(description="Feature group, e.g. 'VKORC1 rs9923231'")
@@ -21,7 +19,7 @@ class Contribution(_Out):
     text: str = Field(description="The contribution in words a pharmacist can read")
 
 
-class ModelRef(_Out):
+class ModelRef(Model):
     name: str
     version: str
     kind: str
@@ -30,7 +28,7 @@ class ModelRef(_Out):
     sha256: str
 
 
-class DosePrediction(_Out):
+class DosePrediction(Model):
     drug: str
     dose_mg_per_week: float | None = None
     interval: tuple[float, float] | None = Field(None, description="Prediction interval (mg/week)")
@@ -47,7 +45,7 @@ class DosePrediction(_Out):
     )
 
 
-class RankedTherapy(_Out):
+class RankedTherapy(Model):
     drug: str
     rank: int
     permitted: bool = Field(description="False when the rules flag the drug contraindicated/avoid")
@@ -58,7 +56,7 @@ class RankedTherapy(_Out):
     notes: list[str] = Field(default_factory=list)
 
 
-class TherapyRanking(_Out):
+class TherapyRanking(Model):
     indication: str
     model: ModelRef
     label: str = Field(description="How to read the probabilities (e.g. evidence-based prior, not trained on outcomes)")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pgx.report.drugs import DrugFlag, DrugReport
-from pgx.report.tsv import clean_cell, provenance_line
-from pgx.rules.engine import SourceOutcome
+from pgx.flags.models import DrugFlag
+from pgx.report.calls_tsv import clean_cell, provenance_line
+from pgx.report.models import DrugReport
+from pgx.rules.outcome import SourceOutcome
 from pgx.rules.schema import ACTION_SEVERITY
 
 COLUMNS = [

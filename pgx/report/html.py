@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from pgx.report.drugs import DrugFlag, DrugReport
-from pgx.report.models import GeneCall
-from pgx.rules.engine import AppliedRule
+from pgx.calling.models import GeneCall
+from pgx.flags.models import DrugFlag
+from pgx.report.models import DrugReport
+from pgx.rules.outcome import AppliedRule, FlagLevel
 
 LEVELS = {
-    "contraindicated": "contraindicated / avoid",
-    "change": "change dose",
-    "caution": "caution",
-    "standard": "standard",
-    "no_guideline": "no guideline",
-    "cannot_assess": "cannot assess",
+    FlagLevel.contraindicated: "contraindicated / avoid",
+    FlagLevel.change: "change dose",
+    FlagLevel.caution: "caution",
+    FlagLevel.standard: "standard",
+    FlagLevel.no_guideline: "no guideline",
+    FlagLevel.cannot_assess: "cannot assess",
 }
 ACTIONS = {
     "contraindicated": "do not use (contraindicated)",

@@ -1,115 +1,63 @@
-"""The versioned result of ``pgx call``: what every downstream consumer reads.
+"""The drug report document: what ``pgx report`` writes as JSON and renders as HTML or TSV.
 
-``schemas/call-result.schema.json`` is generated from these models; a test keeps it in
-step. Bump ``SCHEMA_VERSION`` (minor: additive, major: breaking) whenever they change.
+``schemas/drug-report.schema.json`` is generated from these models; a test keeps it in step.
+Bump ``REPORT_SCHEMA_VERSION`` whenever they change. The report is assembled by
+:func:`pgx.api.assess`; this package only renders it.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from pydantic import Field
 
-from pydantic import BaseModel, ConfigDict, Field
+from pgx.calling.models import GeneCall, InputFile
+from pgx.flags.models import DrugFlag
+from pgx.ml.results import DosePrediction, TherapyRanking
+from pgx.model import Model
 
-from pgx.matching.models import Message, MissingPosition
-
-SCHEMA_VERSION = "1.1"  # 1.1: InputFile.genes, CallReport.inputs (pgx batch over several VCFs)
-
-
-class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+REPORT_SCHEMA_VERSION = "1.2"  # 1.1: dose_predictions, therapy_ranking, options.indication/patient; 1.2: inputs
 
 
-class HaplotypeCall(_Out):
-    name: str
-    label: str = Field(description="Name with copy number, e.g. *2x2")
-    function: str | None = None
-    activity_value: float | None = None
-    copies: int = 1
-    missing_positions: list[int] = Field(
-        default_factory=list, description="Positions this allele lists that were missing"
-    )
-
-
-class DiplotypeCall(_Out):
-    name: str
-    haplotypes: list[HaplotypeCall]
-    score: int | None = Field(None, description="Match score: positions explained (higher is more specific)")
-    phenotype: str | None = None
-    activity_score: float | None = Field(None, description="Sum of activity values; null when any is n/a or not used")
-
-
-class PositionGenotype(_Out):
-    position: int
-    rsid: str | None = None
-    alleles: list[str | None]
-
-
-class GeneCall(_Out):
+class Phenoconversion(Model):
     gene: str
-    status: Literal["called", "not_called"]
-    source: Literal["vcf", "outside_call"] = "vcf"
-    diplotypes: list[DiplotypeCall] = Field(
-        default_factory=list, description="Best candidates; several means ambiguous"
-    )
-    phenotypes: list[str] = Field(default_factory=list, description="Distinct phenotypes over all candidate diplotypes")
-    activity_scores: list[float] = Field(default_factory=list)
-    reason_code: str | None = None
-    reason: str | None = Field(None, description="Why the gene was not called")
-    phased: bool = False
-    effectively_phased: bool = False
-    positions_total: int = 0
-    positions_called: int = 0
-    missing_positions: list[MissingPosition] = Field(default_factory=list)
-    filled_positions: list[int] = Field(
-        default_factory=list, description="Positions absent from the file that --missing-to-ref read as reference"
-    )
-    alleles_not_assessable: list[str] = Field(default_factory=list)
-    variants_found: list[str] = Field(default_factory=list)
-    inferred: bool = False
-    other_matches: list[DiplotypeCall] = Field(default_factory=list)
-    extra_positions: list[PositionGenotype] = Field(default_factory=list)
-    warnings: list[Message] = Field(default_factory=list)
-
-    @property
-    def ambiguous(self) -> bool:
-        return len(self.diplotypes) > 1
+    genotype_phenotype: str | None
+    phenotype: str | None
+    activity_score: float | None = None
+    medications: list[str]
+    effect: str
 
 
-class SampleResult(_Out):
+class SampleReport(Model):
     sample: str
+    medications: list[str] = Field(default_factory=list)
+    phenoconversions: list[Phenoconversion] = Field(default_factory=list)
+    medication_warnings: list[str] = Field(default_factory=list)
     genes: list[GeneCall]
-
-
-class InputFile(_Out):
-    name: str
-    sha256: str
-    format: str
-    samples_in_file: int | None = None
-    build: str | None = None
-    build_evidence: str | None = None
-    indexed: bool = False
-    genes: list[str] | None = Field(
-        None, description="Genes read from this file, when pgx batch joined several VCFs of the same samples"
+    drugs: list[DrugFlag]
+    dose_predictions: list[DosePrediction] = Field(
+        default_factory=list, description="Model-predicted doses (warfarin), beside the guideline's own rule"
+    )
+    therapy_ranking: TherapyRanking | None = Field(
+        None, description="The indication's drugs, permitted first, ordered by predicted probability of response"
     )
 
 
-class RunOptions(_Out):
-    samples: list[str] | None = None
-    missing_to_ref: bool = Field(False, description="Absent positions read as reference (panel/imputed files only)")
-    all_matches: bool = False
-    genes: list[str] | None = None
+class ReportOptions(Model):
+    drugs: list[str] | None = None
+    medications: list[str] = Field(default_factory=list)
+    missing_to_ref: bool = False
+    indication: str | None = None
+    patient: InputFile | None = Field(None, description="The --patient covariate file (name and SHA-256)")
 
 
-class CallReport(_Out):
-    schema_version: str = SCHEMA_VERSION
+class DrugReport(Model):
+    schema_version: str = REPORT_SCHEMA_VERSION
     pgx_version: str
     knowledge_version: str
+    rules_version: str
     input: InputFile
     inputs: list[InputFile] = Field(
-        default_factory=list,
-        description="Every VCF read, with its genes, when pgx batch joined several (per-gene or per-chromosome "
-        "files of the same samples); `input` is then the first of them",
+        default_factory=list, description="Every VCF read, when pgx batch joined several; `input` is the first"
     )
     outside_calls: InputFile | None = None
-    options: RunOptions
-    samples: list[SampleResult]
+    options: ReportOptions
+    samples: list[SampleReport]

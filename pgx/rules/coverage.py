@@ -10,17 +10,19 @@ so a curator sees which rows the rule base would answer differently from the tab
 
 from __future__ import annotations
 
+import importlib.resources
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from pgx.knowledge.loader import KnowledgeBase
+from pgx.patient.state import GeneResult, PatientState
+from pgx.rules.curation import CURATION_FILE, RulesCuration, load_curation
 from pgx.rules.curator import condition_examples
 from pgx.rules.engine import evaluate_drug
 from pgx.rules.importer import SOURCES, ConditionMapper, SourceRow, excluded_rows, imported_rows, read_source_rows
 from pgx.rules.loader import RuleBase
-from pgx.rules.patient import GeneResult, PatientState
 from pgx.rules.schema import LookupRule, WarfarinDosingRule
 
 RowStatus = Literal["one_rule", "several_rules", "no_rule", "not_mapped", "other_rule", "excluded"]
@@ -102,10 +104,10 @@ def row_coverage(
 
 def coverage(kb: KnowledgeBase, rb: RuleBase, data: Path) -> CoverageReport:
     curation = _curation(rb)
-    mapper = ConditionMapper(kb, curation)
+    mapper = ConditionMapper(kb, curation.file)
     rows = [r for r in read_source_rows(data) if r.source in SOURCES]
     chosen = {(r.table, r.row_id) for r in imported_rows(rows)}
-    excluded = excluded_rows(curation)
+    excluded = excluded_rows(curation.file)
     return CoverageReport(
         [
             RowCoverage(r, "excluded", reason=excluded[(r.table, r.row_id)])
@@ -116,14 +118,12 @@ def coverage(kb: KnowledgeBase, rb: RuleBase, data: Path) -> CoverageReport:
     )
 
 
-def _curation(rb: RuleBase) -> dict:
+def _curation(rb: RuleBase) -> RulesCuration:
     """The curation the rule base was built with (aliases, Likely extension), when it is a folder."""
-    from pgx.yamlio import load_marked
-
-    path = Path(rb.location) / "curation.yaml"
-    if path.is_file():
-        return load_marked(path).data or {}
-    import importlib.resources
-
-    res = importlib.resources.files("pgx.rules_base") / "curation.yaml"
-    return load_marked("rules/curation.yaml", res.read_text("utf-8")).data or {} if res.is_file() else {}
+    folder = Path(rb.location)
+    if (folder / CURATION_FILE).is_file():
+        return load_curation(folder)
+    bundled = importlib.resources.files("pgx.rules_base")
+    if bundled.joinpath(CURATION_FILE).is_file():
+        return load_curation(bundled, label="rules")
+    return RulesCuration.empty()

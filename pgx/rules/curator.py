@@ -12,13 +12,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pgx.diplotype import Diplotype
 from pgx.errors import RuleError
 from pgx.knowledge.loader import KnowledgeBase
-from pgx.knowledge.schema import Gene
-from pgx.phenotype.conversion import apply_medications
-from pgx.rules.engine import DrugOutcome, condition_holds, evaluate_drug, rule_groups
+from pgx.patient.conversion import apply_medications
+from pgx.patient.state import Conversion, GeneOption, GeneResult, PatientState, from_phenotypes
+from pgx.phenotype.phenotyper import gene_phenotypes, phenotype_from_score
+from pgx.rules.engine import condition_holds, evaluate_drug, rule_groups
 from pgx.rules.loader import RuleBase, filename_for
-from pgx.rules.patient import Conversion, GeneOption, GeneResult, PatientState, from_phenotypes
+from pgx.rules.outcome import DrugOutcome
 from pgx.rules.schema import ACTION_SEVERITY, GeneCondition, LookupRule, RuleFile, RuleTestFile
 from pgx.yamlio import MarkedDocument, load_marked, validate_document
 
@@ -53,14 +55,6 @@ class Report:
         return [p for p in self.problems if p.severity == "warning"]
 
 
-def gene_phenotypes(gene: Gene) -> set[str]:
-    ph = gene.phenotyping
-    out = {r.phenotype for r in ph.function_pairs} | {r.phenotype for r in ph.score_ranges}
-    out |= set(ph.haplotype_phenotypes.values())
-    out.add(ph.indeterminate)
-    return out
-
-
 def _check_condition(kb: KnowledgeBase, c: GeneCondition) -> tuple[str, str | None] | None:
     """(problem, field) when a condition names something the knowledge base does not know."""
     if c.gene not in kb.genes:
@@ -73,7 +67,7 @@ def _check_condition(kb: KnowledgeBase, c: GeneCondition) -> tuple[str, str | No
             return f"unknown {c.gene} phenotype {bad[0]!r}", "phenotypes"
     if c.diplotypes is not None:
         names = {a.name for a in gene.named_alleles} | {a.name for a in gene.structural_alleles}
-        bad = [h for d in c.diplotypes for h in d.split("/") if h not in names]
+        bad = [h for d in c.diplotypes for h in Diplotype.parse(d).haplotypes if h not in names]
         if bad:
             return f"unknown {c.gene} allele {bad[0]!r}", "diplotypes"
     if c.allele_status is not None and c.allele_status.allele not in gene.phenotyping.status_alleles:
@@ -105,8 +99,6 @@ def _complete(kb: KnowledgeBase, gene: str, opt: GeneOption) -> GeneOption:
     if gene not in kb.genes:
         return opt
     g = kb.gene(gene)
-    from pgx.phenotype.phenotyper import phenotype_from_score
-
     if opt.activity_score is not None and opt.phenotype is None and g.phenotyping.method == "activity_score":
         return opt.model_copy(update={"phenotype": phenotype_from_score(g, opt.activity_score)})
     return opt

@@ -13,77 +13,16 @@ no result makes the drug "cannot assess" unless a rule covers the untested case.
 
 from __future__ import annotations
 
+import functools
 import itertools
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from pgx.diplotype import Diplotype
+from pgx.patient.state import GeneOption, PatientState
 from pgx.rules.loader import RuleBase
-from pgx.rules.patient import GeneOption, PatientState
-from pgx.rules.schema import ACTION_SEVERITY, Citation, GeneCondition, LookupRule, WarfarinDosingRule
+from pgx.rules.outcome import LEVEL_OF_ACTION, AppliedRule, DrugOutcome, FlagLevel, Scenario, SourceOutcome
+from pgx.rules.schema import ACTION_SEVERITY, GeneCondition, LookupRule, WarfarinDosingRule
 from pgx.rules.warfarin import GENES as WARFARIN_GENES
 from pgx.rules.warfarin import evaluate_warfarin
-
-FlagLevel = Literal["contraindicated", "change", "caution", "standard", "no_guideline", "cannot_assess"]
-LEVEL_ORDER = ["contraindicated", "change", "caution", "standard", "no_guideline", "cannot_assess"]
-_LEVEL_OF_ACTION = {
-    "contraindicated": "contraindicated",
-    "avoid": "contraindicated",
-    "reduce_dose": "change",
-    "increase_dose": "change",
-    "dose_by_algorithm": "change",
-    "monitor": "caution",
-    "insufficient_evidence": "caution",
-    "standard_dosing": "standard",
-}
-
-
-class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class AppliedRule(_Out):
-    rule_id: str
-    source: str
-    action: str
-    dose_factor: float | None = None
-    dose_factor_range: list[float] | None = None
-    strength: str | None = None
-    alternatives: list[str] = Field(default_factory=list)
-    rationale: str
-    citation: Citation
-    details: list[str] = Field(default_factory=list, description="Algorithm steps (warfarin)")
-
-
-class Scenario(_Out):
-    """One combination of the patient's candidate results and what it leads to."""
-
-    genes: dict[str, str]  # gene -> "diplotype (phenotype)" as used
-    rules: list[AppliedRule]  # empty: no rule covers this possibility (see note)
-    choice: dict[str, int] = Field(default_factory=dict, description="gene -> index of the candidate result used")
-    note: str | None = None
-
-
-class SourceOutcome(_Out):
-    source: str
-    genes: list[str] = Field(default_factory=list, description="Genes this recommendation is about")
-    status: Literal["matched", "ambiguous", "no_rule", "cannot_assess"]
-    partial: bool = Field(False, description="Decided by a rule for a gene that was not tested (the others only)")
-    action: str | None = None  # the action when matched (or the most severe when ambiguous)
-    scenarios: list[Scenario] = Field(default_factory=list)
-    reason: str | None = None
-
-
-class DrugOutcome(_Out):
-    drug: str
-    level: FlagLevel
-    action: str | None = None
-    genes: list[str] = Field(default_factory=list)
-    sources: list[SourceOutcome] = Field(default_factory=list)
-    conflicts: list[str] = Field(default_factory=list, description="Rules of equal specificity that disagree")
-    not_assessed: list[str] = Field(
-        default_factory=list, description="Recommendations that could not be assessed, and why"
-    )
 
 
 def _option_label(gene: str, opt: GeneOption) -> str:
@@ -108,25 +47,16 @@ def condition_holds(c: GeneCondition, opt: GeneOption | None) -> bool:
     if c.phenotypes is not None:
         return opt.phenotype is not None and opt.phenotype.lower() in {p.lower() for p in c.phenotypes}
     if c.activity_score is not None:
-        s = opt.activity_score
-        return (
-            s is not None
-            and (c.activity_score.min is None or s >= c.activity_score.min - 1e-9)
-            and (c.activity_score.max is None or s <= c.activity_score.max + 1e-9)
-        )
+        return opt.activity_score is not None and c.activity_score.contains(opt.activity_score)
     if c.allele_status is not None:
         return opt.allele_status.get(c.allele_status.allele) == c.allele_status.positive
     if c.diplotypes is not None:  # either order of the two alleles
         return (
             opt.diplotype is not None
             and opt.conversion is None
-            and _canonical(opt.diplotype) in {_canonical(d) for d in c.diplotypes}
+            and Diplotype.parse(opt.diplotype) in {Diplotype.parse(d) for d in c.diplotypes}
         )
     return False
-
-
-def _canonical(diplotype: str) -> tuple[str, ...]:
-    return tuple(sorted(diplotype.split("/")))
 
 
 def untyped(c: GeneCondition, opt: GeneOption | None) -> str | None:
@@ -134,20 +64,6 @@ def untyped(c: GeneCondition, opt: GeneOption | None) -> str | None:
     if c.allele_status is not None and opt is not None and c.allele_status.allele not in opt.allele_status:
         return f"{c.gene}{c.allele_status.allele} not typed"
     return None
-
-
-_MEMO_LIMIT = 200_000
-
-
-def memo(rb: RuleBase, key: object, make):  # type: ignore[no-untyped-def]
-    """Values derived from the rules (and from results a cohort repeats) are built once per rule base."""
-    try:
-        return rb.memo[key]
-    except KeyError:
-        if len(rb.memo) > _MEMO_LIMIT:
-            rb.memo.clear()
-        value = rb.memo[key] = make()
-        return value
 
 
 def applied(rule: LookupRule) -> AppliedRule:
@@ -209,7 +125,9 @@ def _lookup_source(
             g: (_option_label(g, state[g]) if state[g] is not None else "no result")  # type: ignore[arg-type]
             for g in sorted(used)
         }
-        made = [memo(rb, ("applied", r.id), lambda r=r: applied(r)) if rb is not None else applied(r) for r in top]
+        made = [
+            rb.cached(("applied", r.id), functools.partial(applied, r)) if rb is not None else applied(r) for r in top
+        ]
         scenarios.append(Scenario.model_construct(genes=labels, rules=made, choice=index, note=None))
     decided = [s for s in scenarios if s.rules]
     if not decided:
@@ -277,18 +195,17 @@ def evaluate_drug(rb: RuleBase, drug: str, patient: PatientState) -> DrugOutcome
     """The drug's outcome for this patient; cohorts repeat results, so outcomes are reused per rule base."""
     rules = rb.rules_for(drug)
     if not rules:
-        return DrugOutcome(drug=drug, level="no_guideline")
+        return DrugOutcome(drug=drug, level=FlagLevel.no_guideline)
     key = ("outcome", drug, result_key(patient, drug_genes(rb, drug)))
-    return memo(rb, key, lambda: _evaluate_drug(rb, drug, patient))  # type: ignore[no-any-return]
+    return rb.cached(key, lambda: _evaluate_drug(rb, drug, patient))
 
 
 def drug_genes(rb: RuleBase, drug: str) -> list[str]:
     """Every gene whose result a drug's rules read (the warfarin algorithm's too)."""
     rules = rb.rules_for(drug)
-    return memo(
-        rb,
+    return rb.cached(
         ("all_genes", drug),
-        lambda: sorted(  # type: ignore[no-any-return]
+        lambda: sorted(
             {c.gene for r in rules if isinstance(r, LookupRule) for c in r.condition}
             | (set(WARFARIN_GENES) if any(isinstance(r, WarfarinDosingRule) for r in rules) else set())
         ),
@@ -298,13 +215,13 @@ def drug_genes(rb: RuleBase, drug: str) -> list[str]:
 def _evaluate_drug(rb: RuleBase, drug: str, patient: PatientState) -> DrugOutcome:
     rules = rb.rules_for(drug)
     if not rules:
-        return DrugOutcome(drug=drug, level="no_guideline")
+        return DrugOutcome(drug=drug, level=FlagLevel.no_guideline)
     outcomes: list[SourceOutcome] = []
     conflicts: list[str] = []
     for rule in rules:
         if isinstance(rule, WarfarinDosingRule):
             outcomes.append(evaluate_warfarin(rule, patient))
-    groups = memo(rb, ("groups", drug), lambda: rule_groups([r for r in rules if isinstance(r, LookupRule)]))
+    groups = rb.cached(("groups", drug), lambda: rule_groups([r for r in rules if isinstance(r, LookupRule)]))
     for group in groups:
         outcomes.append(_lookup_source(group[0].source, group, patient, conflicts, rb))
     missing = [f"{o.source} ({', '.join(o.genes)}): {o.reason}" for o in outcomes if o.status == "cannot_assess"]
@@ -320,25 +237,25 @@ def _evaluate_drug(rb: RuleBase, drug: str, patient: PatientState) -> DrugOutcom
 
 
 def _level(outcomes: list[SourceOutcome]) -> FlagLevel:
-    levels = []
+    levels: list[FlagLevel] = []
     for o in outcomes:
         if o.status == "cannot_assess":
-            levels.append("cannot_assess")
+            levels.append(FlagLevel.cannot_assess)
         elif o.status == "no_rule":
-            levels.append("no_guideline")
+            levels.append(FlagLevel.no_guideline)
         else:
-            level = _LEVEL_OF_ACTION[o.action or "insufficient_evidence"]
+            level = LEVEL_OF_ACTION[o.action or "insufficient_evidence"]
             uncertain = o.status == "ambiguous" or o.partial  # tied results, or a gene the rule had to skip
-            levels.append("caution" if uncertain and level == "standard" else level)
-    assessed = [lv for lv in levels if lv not in ("cannot_assess", "no_guideline")]
+            levels.append(FlagLevel.caution if uncertain and level is FlagLevel.standard else level)
+    assessed = [lv for lv in levels if lv not in (FlagLevel.cannot_assess, FlagLevel.no_guideline)]
     if assessed:
-        worst = min(assessed, key=LEVEL_ORDER.index)
+        worst = min(assessed, key=lambda lv: lv.caution_rank)
         # A recommendation that could not be assessed (HLA-B not typed for phenytoin, TPMT not called
         # for a thiopurine) may hide a contraindication: the drug is never "standard" or "caution" then.
-        if "cannot_assess" in levels and worst in ("standard", "caution"):
-            return "cannot_assess"
-        return worst  # type: ignore[return-value]
-    return "cannot_assess" if "cannot_assess" in levels else "no_guideline"
+        if FlagLevel.cannot_assess in levels and worst.caution_rank > FlagLevel.cannot_assess.caution_rank:
+            return FlagLevel.cannot_assess
+        return worst
+    return FlagLevel.cannot_assess if FlagLevel.cannot_assess in levels else FlagLevel.no_guideline
 
 
 def _summary_action(outcomes: list[SourceOutcome]) -> str | None:
@@ -350,4 +267,4 @@ def evaluate(rb: RuleBase, patient: PatientState, drugs: list[str] | None = None
     """Outcomes for the given drugs (all drugs of the rule base by default), most severe first."""
     names = drugs if drugs is not None else rb.drugs
     out = [evaluate_drug(rb, d, patient) for d in names]
-    return sorted(out, key=lambda o: (LEVEL_ORDER.index(o.level), o.drug))
+    return sorted(out, key=lambda o: (o.level.report_rank, o.drug))

@@ -10,14 +10,21 @@ import functools
 import hashlib
 import importlib.resources
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from pgx.errors import RuleError
 from pgx.rules.schema import LookupRule, RuleFile, RulesManifest, RuleTestFile, WarfarinDosingRule
 from pgx.yamlio import load_marked, validate_document
 
+if TYPE_CHECKING:
+    from importlib.abc import Traversable
+
 PACKAGE = "pgx.rules_base"
+_CACHE_LIMIT = 200_000
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,6 +38,20 @@ class RuleBase:
     by_drug: dict[str, list[LookupRule | WarfarinDosingRule]] = field(default_factory=dict)
     memo: dict[object, object] = field(default_factory=dict, repr=False)  # per-rule-base caches of the engine
 
+    def cached(self, key: object, make: Callable[[], T]) -> T:
+        """Values derived from the rules (and from results a cohort repeats) are built once per rule base.
+
+        The cache belongs to the rule base, so a new or edited rule base never sees another's values; it is
+        emptied when it holds more than ``_CACHE_LIMIT`` entries (a cohort of many distinct results).
+        """
+        try:
+            return self.memo[key]  # type: ignore[return-value]
+        except KeyError:
+            if len(self.memo) > _CACHE_LIMIT:
+                self.memo.clear()
+            value = self.memo[key] = make()
+            return value
+
     @property
     def version(self) -> str:
         return f"{self.manifest.rules_version}+{self.digest[:10]}"
@@ -43,7 +64,7 @@ class RuleBase:
         return sorted(self.by_drug)
 
 
-def _read(root: Path | importlib.resources.abc.Traversable, label: str) -> RuleBase:
+def _read(root: Path | Traversable, label: str) -> RuleBase:
     mf = root / "manifest.yaml"
     if not mf.is_file():
         raise RuleError(

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from pgx.knowledge.schema import ScoreRange
+from pgx.model import Model
 
 RULES_SCHEMA_VERSION = 1
 
@@ -39,21 +42,12 @@ Strength = Literal["strong", "moderate", "optional", "none"]
 Source = Literal["CPIC", "DPWG", "FDA", "RNPGx", "CPNDS", "SEFF", "pgx"]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ScoreRange(Strict):
-    min: float | None = None
-    max: float | None = None
-
-
-class AlleleStatus(Strict):
+class AlleleStatus(Model):
     allele: str = Field(description="e.g. *57:01")
     positive: bool
 
 
-class GeneCondition(Strict):
+class GeneCondition(Model):
     """One gene's part of a condition; exactly one criterion."""
 
     gene: str
@@ -86,13 +80,13 @@ class GeneCondition(Strict):
         return 0
 
 
-class Citation(Strict):
+class Citation(Model):
     pmids: list[str] = Field(default_factory=list)
     url: str | None = None
     annotation: str | None = Field(None, description="PharmGKB guideline annotation id (PA...)")
 
 
-class Provenance(Strict):
+class Provenance(Model):
     """Which source rows a rule was imported from, so coverage can be checked."""
 
     table: str
@@ -100,7 +94,7 @@ class Provenance(Strict):
     note: str | None = Field(None, description="Why a rule was added by curation rather than imported from a row")
 
 
-class LookupRule(Strict):
+class LookupRule(Model):
     kind: Literal["lookup"] = "lookup"
     id: str
     drugs: list[str]
@@ -108,7 +102,6 @@ class LookupRule(Strict):
     guideline: str | None = None
     version: str | None = Field(None, description="Guideline version or publication date")
     citation: Citation
-    population: Literal["all", "adult", "pediatric"] = "all"
     condition: list[GeneCondition] = Field(min_length=1, description="All must hold")
     action: Action
     dose_factor: float | None = Field(None, description="Fraction of the standard (starting) dose")
@@ -129,7 +122,7 @@ class LookupRule(Strict):
         return max(c.specificity for c in self.condition), len(self.condition)
 
 
-class WarfarinDosingRule(Strict):
+class WarfarinDosingRule(Model):
     """CPIC's warfarin flowchart: compute the dose with a validated pharmacogenetic algorithm
     (VKORC1 and CYP2C9), then adjust for CYP4F2*3 or, in African ancestry, for CYP2C9*5/*6/*8/*11
     and rs12777823."""
@@ -153,13 +146,13 @@ class WarfarinDosingRule(Strict):
 Rule = Annotated[LookupRule | WarfarinDosingRule, Field(discriminator="kind")]
 
 
-class RuleFile(Strict):
+class RuleFile(Model):
     schema_version: Literal[1] = 1
     drug: str
     rules: list[Rule]
 
 
-class RuleTest(Strict):
+class RuleTest(Model):
     """A curator's test case: given results and co-medications -> expected action per source."""
 
     name: str
@@ -171,12 +164,12 @@ class RuleTest(Strict):
     expect: dict[str, Action] = Field(description="source -> expected action")
 
 
-class RuleTestFile(Strict):
+class RuleTestFile(Model):
     schema_version: Literal[1] = 1
     tests: list[RuleTest]
 
 
-class RulesManifest(Strict):
+class RulesManifest(Model):
     schema_version: Literal[1] = 1
     rules_version: str
     sources: list[dict[str, str]] = Field(default_factory=list)

@@ -8,15 +8,12 @@ carriers and rs12777823 A carriers down. Ancestry is not in a VCF, so both branc
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from pgx.rules.patient import PatientState
+from pgx.diplotype import Diplotype
+from pgx.patient.state import PatientState
+from pgx.rules.outcome import AppliedRule, Scenario, SourceOutcome
 from pgx.rules.schema import WarfarinDosingRule
 
 GENES = ("CYP2C9", "CYP4F2", "VKORC1")
-
-if TYPE_CHECKING:
-    from pgx.rules.engine import SourceOutcome
 
 
 def _pct(r: list[float]) -> str:
@@ -24,8 +21,6 @@ def _pct(r: list[float]) -> str:
 
 
 def evaluate_warfarin(rule: WarfarinDosingRule, patient: PatientState) -> SourceOutcome:
-    from pgx.rules.engine import AppliedRule, Scenario, SourceOutcome
-
     c9, vk, f2 = patient.result("CYP2C9"), patient.result("VKORC1"), patient.result("CYP4F2")
     missing = [r for r in (c9, vk) if not r.called]
     if missing:
@@ -39,14 +34,15 @@ def evaluate_warfarin(rule: WarfarinDosingRule, patient: PatientState) -> Source
                 f"({'; '.join(rule.algorithms)}) using CYP2C9 {o9.diplotype} and "
                 f"VKORC1 {ov.phenotype or ov.diplotype}."
             ]
-            if f2.called and any("*3" in (o.diplotype or "").split("/") for o in f2.options):
+            if f2.called and any(Diplotype.parse(o.diplotype).carries("*3") for o in f2.options if o.diplotype):
                 steps.append(
                     "Non-African ancestry: CYP4F2*3 carrier, increase the computed dose by "
                     f"{_pct(rule.cyp4f2_increase)}."
                 )
             elif not f2.called:
                 steps.append("CYP4F2 not called: the CYP4F2*3 adjustment (non-African ancestry) cannot be applied.")
-            carried = [a for a in rule.african_cyp2c9_alleles if a in (o9.diplotype or "").split("/")]
+            c9_dip = Diplotype.parse(o9.diplotype or "")
+            carried = [a for a in rule.african_cyp2c9_alleles if c9_dip.carries(a)]
             if carried:
                 steps.append(
                     f"African ancestry: CYP2C9 {'/'.join(carried)} carrier, decrease the computed dose by "

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -24,7 +25,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 ROLES = ("pipeline", "pharmacist", "curator", "admin")
@@ -146,7 +147,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             # WAL lets the review page read while a worker writes; foreign keys are off by default in SQLite
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
@@ -157,8 +158,15 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def rows_matched(result: Result[Any]) -> int:
+    """How many rows an UPDATE matched. ``Session.execute`` is typed to return a ``Result``; for an UPDATE
+    it is a ``CursorResult``, which has the count."""
+    return cast("CursorResult[Any]", result).rowcount
+
+
 def migrate(url: str) -> None:
     """Bring the database at ``url`` to the newest schema. Idempotent; run at every start."""
+    # Alembic (~0.2 s) loads only to migrate: the job worker processes import this module and never migrate
     from alembic import command
     from alembic.config import Config
 

@@ -25,13 +25,21 @@ from typing import BinaryIO
 from pydantic import BaseModel
 from sqlalchemy import select, update
 
+from pgx import api
+from pgx.calling.outside import read_outside_calls
 from pgx.errors import InputError, PgxError
+from pgx.knowledge.loader import load_knowledge
+from pgx.rules.loader import load_rules
+from pgx.rules.outcome import FlagLevel
 from pgx.service.config import ServiceSettings
-from pgx.service.db import Database, Job, ReviewFlag, RuleSet, SampleReport, utcnow
+from pgx.service.db import Database, Job, ReviewFlag, RuleSet, SampleReport, rows_matched, utcnow
+from pgx.vcf.reader import read_vcf
+from pgx.vcf.targets import targets_for
 
 log = logging.getLogger("pgx.service")
 
-REVIEW_LEVELS = ("contraindicated", "change", "caution")
+# the levels a pharmacist reviews, most severe first
+REVIEW_LEVELS = (FlagLevel.contraindicated, FlagLevel.change, FlagLevel.caution)
 CHUNK = 1024 * 1024
 
 
@@ -60,7 +68,7 @@ def store_upload(stream: BinaryIO, folder: Path, limit: int) -> tuple[str, str]:
                 if size > limit:
                     raise UploadTooLarge(
                         f"upload larger than the limit of {limit} bytes",
-                        hint="split the cohort or ask the administrator to raise --max-upload-mb",
+                        hint="split the cohort or ask the administrator to raise max_upload_bytes",
                     )
                 digest.update(chunk)
                 out.write(chunk)
@@ -80,11 +88,6 @@ def shown(error: PgxError, paths: dict[str, str]) -> str:
 
 def check_inputs(vcf: Path, samples: list[str] | None, outside: Path | None) -> list[str]:
     """Everything the calling core would refuse, found before the job is queued. Returns the samples."""
-    from pgx.knowledge.loader import load_knowledge
-    from pgx.outside.calls import read_outside_calls
-    from pgx.vcf.reader import read_vcf
-    from pgx.vcf.targets import targets_for
-
     kb = load_knowledge()
     data = read_vcf(vcf, targets_for(kb), samples)
     if outside is not None:
@@ -110,17 +113,14 @@ def compute(
 
     Runs in a worker process; everything it needs arrives as plain values.
     """
-    from pgx.report.drugs import report_vcf
-    from pgx.rules.loader import load_rules
-
     rules = load_rules(rules_dir) if rules_dir else None
-    report = report_vcf(vcf, samples=samples, outside_calls=outside, medications=medications, rules=rules)
+    report = api.assess_vcf(vcf, samples=samples, outside_calls=outside, medications=medications, rules=rules)
     report = report.model_copy(update={"input": report.input.model_copy(update={"name": input_name})})
     out = []
     for s in report.samples:
         one = report.model_copy(update={"samples": [s]})
         flags = [
-            {"drug": d.drug, "genes": d.genes, "level": d.level, "action": d.action}
+            {"drug": d.drug, "genes": d.genes, "level": d.level.value, "action": d.action}
             for d in s.drugs
             if d.level in REVIEW_LEVELS
         ]
@@ -205,7 +205,7 @@ class JobRunner:
                     .where(Job.id == job_id, Job.status == "queued")
                     .values(status="running", attempts=Job.attempts + 1, started_at=now, heartbeat_at=now)
                 )
-                if done.rowcount == 1:  # type: ignore[attr-defined]
+                if rows_matched(done) == 1:
                     attempt = s.scalar(select(Job.attempts).where(Job.id == job_id))
                     return job_id, int(attempt or 0)
         return None
@@ -275,7 +275,7 @@ class JobRunner:
                 .where(Job.id == job_id, Job.status == "running", Job.attempts == attempt)
                 .values(status=status, error=error, finished_at=utcnow())
             )
-            if mine.rowcount != 1:  # type: ignore[attr-defined]
+            if rows_matched(mine) != 1:
                 return  # re-claimed after our lease ran out: the other run writes the results
             for o in outputs or []:
                 s.add(SampleReport(job_id=job_id, sample=o.sample, report_json=o.report_json))

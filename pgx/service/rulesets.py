@@ -13,17 +13,28 @@ import tarfile
 import uuid
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
 
+from pydantic import BaseModel
 from sqlalchemy import select, update
 
 from pgx.errors import InputError, PgxError
+from pgx.knowledge.loader import load_knowledge
+from pgx.rules.curator import load_tests, run_tests, validate_folder
+from pgx.rules.loader import load_rules
+from pgx.service.core import ApiError, Service, audit
 from pgx.service.db import RuleSet, User
 
-if TYPE_CHECKING:
-    from pgx.service.api import RuleSetView, Service
-
 MAX_MEMBER_BYTES = 20 * 1024 * 1024
+
+
+class RuleSetView(BaseModel):
+    id: int
+    version: str
+    status: str
+    active: bool
+    problems: list[str]
+    tests_passed: int
+    tests_failed: int
 
 
 def _members(archive: Path) -> list[tuple[str, bytes]]:
@@ -66,8 +77,6 @@ def unpack(archive: Path, target: Path) -> int:
 
 
 def view(rs: RuleSet) -> RuleSetView:
-    from pgx.service.api import RuleSetView
-
     return RuleSetView(
         id=rs.id,
         version=rs.version,
@@ -80,11 +89,7 @@ def view(rs: RuleSet) -> RuleSetView:
 
 
 def check_ruleset(svc: Service, user: User, archive: Path, name: str) -> RuleSetView:
-    from pgx.knowledge.loader import load_knowledge
-    from pgx.rules.curator import load_tests, run_tests, validate_folder
-    from pgx.rules.loader import load_rules
-    from pgx.service.api import audit
-
+    """Unpack, validate and test an uploaded rule set; it is recorded, inactive, as valid or invalid."""
     stored = uuid.uuid4().hex
     folder = svc.settings.rulesets / stored
     try:
@@ -135,8 +140,7 @@ def check_ruleset(svc: Service, user: User, archive: Path, name: str) -> RuleSet
 
 
 def activate_ruleset(svc: Service, user: User, ruleset_id: int) -> RuleSetView:
-    from pgx.service.api import ApiError, audit
-
+    """Make a valid rule set the one new jobs use (the one active before stops being so)."""
     with svc.db.session() as s:
         rs = s.get(RuleSet, ruleset_id)
         if rs is None:

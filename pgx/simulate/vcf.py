@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pgx import __version__
+from pgx.diplotype import Diplotype
 from pgx.errors import SimulationError
 from pgx.knowledge.loader import KnowledgeBase
 from pgx.knowledge.schema import IUPAC, Gene, is_wobble
@@ -58,7 +59,7 @@ def _haplotype_alleles(gene: Gene, name: str) -> dict[int, str]:
 
 def parse_diplotype(gene: Gene, text: str) -> list[tuple[str, int]]:
     """'*1/*2x2' -> [('*1', 1), ('*2', 2)]; copy number 0 for the deletion allele."""
-    parts = [p.strip() for p in text.split("/") if p.strip()]
+    parts = [p for p in Diplotype.parse(text).haplotypes if p]
     if not parts or len(parts) > 2:
         raise SimulationError(f"{gene.gene}: diplotype {text!r} must be one or two alleles separated by '/'")
     if len(parts) == 1 and gene.quirks.ploidy == "autosomal":

@@ -13,21 +13,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
+from pgx.model import Model
 from pgx.variants import decompose_mnp, normalize
 from pgx.vcf.reader import VcfData
 from pgx.vcf.records import ABSENT, MISSING, NO_PS, Record
 from pgx.vcf.targets import Locus, Targets
 
 UNDOCUMENTED = "undocumented:"
+Observation = tuple[str | None, str | None, bool, int, Record]  # (allele 1, allele 2, phased, phase set, record)
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PositionCall(_Frozen):
+class PositionCall(Model):
     """A sample's alleles at one defined position; None stands for a missing allele."""
 
     position: int
@@ -42,18 +39,18 @@ class PositionCall(_Frozen):
         return all(a is None for a in self.alleles)
 
 
-class ReadNote(_Frozen):
+class ReadNote(Model):
     code: str
     position: int | None = None
     message: str
 
 
-class CopyNumberObservation(_Frozen):
+class CopyNumberObservation(Model):
     copies: int  # total copies of the gene in this sample
     source: str
 
 
-class GeneGenotype(_Frozen):
+class GeneGenotype(Model):
     """Stage boundary VCF -> matching: everything the matcher needs for one sample and gene."""
 
     sample: str
@@ -315,7 +312,7 @@ def _merge(
     each record leaves the other's allele unknown. Anything contradictory (three alleles, one
     allele at two dosages or on both strands) or left unknown makes the position missing.
     """
-    obs = []
+    obs: list[Observation] = []
     for rec, eff in records:
         g1, g2 = int(rec.gt[i, 0]), int(rec.gt[i, 1])
         v1 = None if g1 == MISSING else eff[g1]
@@ -359,7 +356,7 @@ def _merge(
     return alleles[0], alleles[1], False, NO_PS, None
 
 
-def _conflict(locus: Locus, obs: list, why: str) -> ReadNote:  # type: ignore[type-arg]
+def _conflict(locus: Locus, obs: list[Observation], why: str) -> ReadNote:
     lines = ", ".join(o[4].where for o in obs)
     return ReadNote(
         code="conflicting_records",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -74,14 +73,6 @@ class VcfData:
             return before and after
         span = self.spans.get(chrom)
         return span is not None and span[0] <= pos <= span[1]
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @contextlib.contextmanager
@@ -371,7 +362,7 @@ def _read_bcf(path: str, targets: Targets, samples: list[str] | None) -> VcfData
     return col.finish(FileKind.BCF, indexed=idx is not None)
 
 
-def _bcf_record(v, chrom: str, alt: str, info: str, sample_idx: list[int] | None) -> Record:  # type: ignore[no-untyped-def]
+def _bcf_record(v, chrom: str, alt: str, info: str, sample_idx: list[int] | None) -> Record:
     arr = v.genotype.array()  # (n, ploidy + 1); last column is the phased flag; -1 missing, -2 absent
     if sample_idx is not None:
         arr = arr[sample_idx]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import functools
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pgx.knowledge.loader import KnowledgeBase
@@ -99,7 +100,7 @@ class Targets:
         owner = self.documented.get(chrom, {}).get(key)
         return owner is not None and owner != position
 
-    def base_lookup(self, chrom: str):  # type: ignore[no-untyped-def]
+    def base_lookup(self, chrom: str) -> Callable[[int], str | None]:
         return self.bases.get(chrom, {}).get
 
     def regions(self, pad: int = 0, gap: int = 1000) -> dict[str, list[tuple[int, int]]]:
@@ -124,7 +125,7 @@ class Targets:
         return out
 
 
-def _locus(gene: Gene, pos: Position, base_at) -> Locus:  # type: ignore[no-untyped-def]
+def _locus(gene: Gene, pos: Position, base_at: Callable[[int], str | None]) -> Locus:
     alleles = (pos.ref, *pos.alts)
     keys: dict[VariantKey, str] = {}
     for alt in pos.alts:

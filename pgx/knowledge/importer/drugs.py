@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from pgx.errors import ImportSourceError
-from pgx.knowledge.schema import Drug, DrugKnowledge, GuidelineLink, Pathway
-from pgx.yamlio import FlowList, dump_yaml, load_marked
+from pgx.knowledge.curation import Curated, DrugCuration
+from pgx.knowledge.schema import Drug, DrugKnowledge, GuidelineLink
+from pgx.yamlio import FlowList, dump_yaml
 
 CPIC_TABLE = "pypgx/cpic-table.csv"
 _ATC = re.compile(r"^[A-Z]\d\d[A-Z]{2}\d\d$")  # a full (level 5) ATC code; the table also holds "NA" and classes
@@ -25,7 +26,8 @@ def _split(text: str, sep: str) -> list[str]:
     return [t.strip() for t in text.split(sep) if t.strip()]
 
 
-def build_drugs(data: Path, curation_path: Path) -> DrugKnowledge:
+def cpic_table(data: Path) -> dict[str, dict[str, Any]]:
+    """Drug (lowercase) -> {rxnorm, atc, guidelines, genes} from PyPGx's CPIC gene-drug table."""
     table: dict[str, dict[str, Any]] = {}
     try:
         with (data / CPIC_TABLE).open(newline="", encoding="utf-8") as fh:
@@ -33,10 +35,13 @@ def build_drugs(data: Path, curation_path: Path) -> DrugKnowledge:
     except OSError as exc:
         raise ImportSourceError(f"{data / CPIC_TABLE}: cannot read ({exc.strerror})") from None
     for r in rows:
-        d = table.setdefault(r["Drug"].lower(), {"rxnorm": r["RxNorm"] or None, "atc": [], "guidelines": []})
+        d = table.setdefault(
+            r["Drug"].lower(), {"rxnorm": r["RxNorm"] or None, "atc": [], "guidelines": [], "genes": set()}
+        )
         for code in _split(r["ATC"], ","):
             if _ATC.match(code) and code not in d["atc"]:
                 d["atc"].append(code)
+        d["genes"].add(r["Gene"])
         d["guidelines"].append(
             GuidelineLink(
                 gene=r["Gene"],
@@ -47,25 +52,72 @@ def build_drugs(data: Path, curation_path: Path) -> DrugKnowledge:
                 pmids=_split(r["PMID"], ";"),
             )
         )
-    curation = (load_marked(curation_path).data or {}) if curation_path.exists() else {}
-    curated: dict[str, dict[str, Any]] = curation.get("drugs") or {}
-    indications = {i["id"] for i in curation.get("indications") or []}
+    return table
+
+
+def check_drug_curation(curation: Curated[DrugCuration], table: dict[str, dict[str, Any]], genes: set[str]) -> None:
+    """Every curated entry must match the tables: declared, used indications; known drugs and genes."""
+    cur = curation.value
+    declared: dict[str, int] = {}
+    for i, ind in enumerate(cur.indications):
+        if ind.id in declared:
+            raise curation.error_at(("indications", i, "id"), f"indication {ind.id!r} is declared twice")
+        declared[ind.id] = i
+    used: set[str] = set()
+    for name, drug in cur.drugs.items():
+        where = ("drugs", name)
+        if name != name.lower():
+            raise curation.error_at(
+                where, "drug keys are lowercase generic names, as the tables spell them", at_key=True
+            )
+        for j, ind_id in enumerate(drug.indications):
+            if ind_id not in declared:
+                raise curation.error_at((*where, "indications", j), f"indication {ind_id!r} is not declared")
+        used.update(drug.indications)
+        base = table.get(name)
+        if base is None and not drug.atc:
+            raise curation.error_at(
+                where,
+                f"not in {CPIC_TABLE}: a drug the table lacks needs its ATC codes (atc); is the name misspelt?",
+                at_key=True,
+            )
+        if base is not None and base["atc"] and drug.atc:
+            raise curation.error_at(
+                (*where, "atc"), f"{CPIC_TABLE} gives this drug's ATC codes; these would be ignored", at_key=True
+            )
+        seen: set[str] = set()
+        for k, p in enumerate(drug.pathways):
+            if p.gene in seen:
+                raise curation.error_at((*where, "pathways", k, "gene"), f"{p.gene} has two pathways for this drug")
+            seen.add(p.gene)
+            if p.gene not in genes and (base is None or p.gene not in base["genes"]):
+                raise curation.error_at(
+                    (*where, "pathways", k, "gene"),
+                    f"{p.gene} is not a pgx gene, nor paired with this drug in the table",
+                )
+    for ind_id, i in declared.items():
+        if ind_id not in used:
+            raise curation.error_at(("indications", i, "id"), f"no drug names indication {ind_id!r}")
+
+
+def build_drugs(data: Path, curation: Curated[DrugCuration], genes: set[str]) -> DrugKnowledge:
+    """The table's drugs plus the curated ones; ``genes`` are those the knowledge base defines."""
+    table = cpic_table(data)
+    check_drug_curation(curation, table, genes)
+    curated = curation.value.drugs
     drugs = []
     for name in sorted(set(table) | set(curated)):
         base = table.get(name, {"rxnorm": None, "atc": [], "guidelines": []})
-        cur = curated.get(name) or {}
-        atc = base["atc"] or list(cur.get("atc") or [])
-        for ind in cur.get("indications") or []:
-            if ind not in indications:
-                raise ImportSourceError(f"{curation_path}: drug {name} names undeclared indication {ind!r}")
+        cur = curated.get(name)
+        atc = base["atc"] or (list(cur.atc) if cur else [])
         drugs.append(
             Drug(
                 name=name,
                 rxnorm=base["rxnorm"],
                 atc=atc,
                 classes=sorted({c[:5] for c in atc if len(c) >= 5}),
-                indications=list(cur.get("indications") or []),
-                pathways=[Pathway(**p) for p in cur.get("pathways") or []],
+                indications=list(cur.indications) if cur else [],
+                pathways=list(cur.pathways) if cur else [],
                 guidelines=base["guidelines"],
             )
         )

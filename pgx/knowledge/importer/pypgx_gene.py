@@ -23,11 +23,15 @@ import errors until a gene needs them.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
+from pgx.diplotype import Diplotype
 from pgx.errors import ImportSourceError
+from pgx.knowledge.curation import PypgxGeneEntry
 from pgx.knowledge.importer import sources as S
-from pgx.knowledge.importer.build import GeneBuilder, _activity, _function_label, _pair_rules, _region
+from pgx.knowledge.importer.gene_builder import GeneBuilder
+from pgx.knowledge.importer.tables import activity, function_label, pair_rules, region
 from pgx.knowledge.schema import Gene, NamedAllele, Phenotyping, Position
 from pgx.naming import allele_key
 
@@ -38,7 +42,7 @@ _Variant = tuple[str, int, str, str]  # chromosome as PyPGx writes it, position,
 
 def parse_variants(text: str | None, where: str) -> list[_Variant]:
     """``1-169549811-C-T,1-...`` -> [(chrom, pos, ref, alt)]; ``N/A`` or empty -> []."""
-    if S._na(text) is None:
+    if S.na(text) is None:
         return []
     out = []
     for item in (text or "").split(","):
@@ -60,13 +64,18 @@ def _chromosome(name: str) -> str:
 
 
 class PypgxGene:
-    """Builds one gene from PyPGx's tables; ``builder`` supplies the shared position and quirk logic."""
+    """Builds one gene from PyPGx's tables; ``builder`` supplies the shared position and quirk logic.
 
-    def __init__(self, src: S.SourceTree, builder: GeneBuilder, name: str, spec: dict[str, Any]) -> None:
+    ``spec`` is the gene's ``pypgx_genes`` entry (a plain mapping is validated as one).
+    """
+
+    def __init__(
+        self, src: S.SourceTree, builder: GeneBuilder, name: str, spec: PypgxGeneEntry | Mapping[str, Any]
+    ) -> None:
         self.src = src
         self.builder = builder
         self.name = name
-        self.spec = spec
+        self.spec = spec if isinstance(spec, PypgxGeneEntry) else PypgxGeneEntry.model_validate(dict(spec))
         self.where = f"pypgx tables, gene {name}"
 
     def build(self) -> Gene:
@@ -99,16 +108,17 @@ class PypgxGene:
         alleles = self.named_alleles(rows, core, ref_name, positions)
         self.check_grch37(rows, positions, alleles)
         phenotyping = self.phenotyping(info, alleles)
+        self.builder.check_quirks(("pypgx_genes", self.name), self.spec.quirks, positions, alleles, [])
         return Gene(
             gene=self.name,
             chromosome=_chromosome(region_chrom),
             strand=info["Strand"] if info["Strand"] in ("+", "-") else None,
-            region=_region(info["GRCh38Region"]),
-            grch37_region=_region(info["GRCh37Region"]),
+            region=region(info["GRCh38Region"]),
+            grch37_region=region(info["GRCh37Region"]),
             positions=positions,
             named_alleles=alleles,
             phenotyping=phenotyping,
-            quirks=self.builder.quirks(self.name, {}, self.spec, {a.name for a in alleles}),
+            quirks=self.builder.quirks(self.name, {}, self.spec.quirks, {a.name for a in alleles}),
         )
 
     def positions(self, core: dict[str, list[_Variant]]) -> list[Position]:
@@ -125,7 +135,7 @@ class PypgxGene:
                     raise ImportSourceError(
                         f"{self.where}: {key}: variant-table.csv gives GRCh38 reference {row['GRCh38Allele']!r}"
                     )
-                site_ref, alts, rsid = sites.setdefault(pos, (ref, [], S._na(row["rsID"])))
+                site_ref, alts, rsid = sites.setdefault(pos, (ref, [], S.na(row["rsID"])))
                 if site_ref != ref:
                     raise ImportSourceError(
                         f"{self.where}: position {pos} written with two reference alleles ({site_ref}, {ref})"
@@ -154,8 +164,8 @@ class PypgxGene:
                 NamedAllele(
                     name=name,
                     reference=name == ref_name,
-                    function=_function_label(S._na(r["Function"])),
-                    activity_value=_activity(S._na(r["ActivityScore"])),
+                    function=function_label(S.na(r["Function"])),
+                    activity_value=activity(S.na(r["ActivityScore"])),
                     function_source=FUNCTION_SOURCE,
                     alleles=defining,
                 )
@@ -199,7 +209,7 @@ class PypgxGene:
         known = {r["Phenotype"] for r in S.pypgx_rows(self.src, "phenotype-table.csv", self.name)}
         pairs: dict[tuple[str, ...], set[str]] = defaultdict(set)
         for row in S.pypgx_rows(self.src, "diplotype-table.csv", self.name):
-            names = row["Diplotype"].split("/")
+            names = list(Diplotype.parse(row["Diplotype"]).haplotypes)
             if len(names) != 2 or any(functions.get(n) is None for n in names):
                 raise ImportSourceError(
                     f"{self.where}: diplotype {row['Diplotype']!r} names an allele without a function or not "
@@ -210,16 +220,16 @@ class PypgxGene:
             pairs[tuple(sorted(functions[n] or "" for n in names))].add(row["Phenotype"])
         if not pairs:
             raise ImportSourceError(f"{self.where}: no rows in diplotype-table.csv")
-        return Phenotyping(method="function_pair", function_pairs=_pair_rules(pairs, f"{self.where} diplotype table"))
+        return Phenotyping(method="function_pair", function_pairs=pair_rules(pairs, f"{self.where} diplotype table"))
 
 
-def pypgx_genes(
-    src: S.SourceTree, builder: GeneBuilder, curation: dict[str, Any], defined: set[str]
-) -> dict[str, Gene]:
-    """Every gene listed under ``pypgx_genes``; a gene another source already defines is an error."""
+def pypgx_genes(src: S.SourceTree, builder: GeneBuilder, defined: set[str]) -> dict[str, Gene]:
+    """Every gene the builder's curation lists under ``pypgx_genes``; one another source defines is an error."""
     out: dict[str, Gene] = {}
-    for name, spec in (curation.get("pypgx_genes") or {}).items():
+    for name, spec in builder.curation.value.pypgx_genes.items():
         if name in defined:
-            raise ImportSourceError(f"curation.yaml pypgx_genes: {name} is already defined by PharmCAT or outside_only")
-        out[name] = PypgxGene(src, builder, name, spec or {}).build()
+            raise builder.curation.error_at(
+                ("pypgx_genes", name), "already defined by PharmCAT or outside_only", at_key=True
+            )
+        out[name] = PypgxGene(src, builder, name, spec).build()
     return out

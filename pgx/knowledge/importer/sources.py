@@ -57,7 +57,8 @@ def read_commit(folder: Path) -> str | None:
 
 
 def pharmcat_definition(src: SourceTree, gene: str) -> dict[str, Any]:
-    return read_json(src.pharmcat / "definition" / f"{gene}_translation.json")  # type: ignore[no-any-return]
+    data: dict[str, Any] = read_json(src.pharmcat / "definition" / f"{gene}_translation.json")
+    return data
 
 
 def pharmcat_definition_genes(src: SourceTree) -> list[str]:
@@ -67,7 +68,8 @@ def pharmcat_definition_genes(src: SourceTree) -> list[str]:
 
 
 def pharmcat_exemptions(src: SourceTree) -> dict[str, Any]:
-    return read_json(src.pharmcat / "definition" / "exemptions.json")  # type: ignore[no-any-return]
+    data: dict[str, Any] = read_json(src.pharmcat / "definition" / "exemptions.json")
+    return data
 
 
 def pharmcat_phenotype(src: SourceTree, filename: str) -> dict[str, Any] | None:
@@ -83,7 +85,8 @@ def read_csv(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
         raise ImportSourceError(f"{path}: cannot read ({exc.strerror})") from None
 
 
-def _na(value: str | None) -> str | None:
+def na(value: str | None) -> str | None:
+    """None for the tables' ways of writing no value (empty, N/A, NA, n/a)."""
     return None if value in (None, "", "N/A", "NA", "n/a") else value
 
 
@@ -93,8 +96,8 @@ def pypgx_alleles(src: SourceTree, gene: str) -> dict[str, dict[str, str | None]
     for row in read_csv(src.pypgx / "allele-table.csv"):
         if row["Gene"] == gene:
             out[row["StarAllele"]] = {
-                "function": _na(row["Function"]),
-                "activity": _na(row["ActivityScore"]),
+                "function": na(row["Function"]),
+                "activity": na(row["ActivityScore"]),
                 "sv": "1" if row["SV"].strip().upper() == "TRUE" else None,
             }
     return out

@@ -49,4 +49,4 @@ def load_patient(path: str | Path) -> PatientCovariates:
         doc.data = {}
     if not isinstance(doc.data, dict):
         raise PatientFileError(path, "expected a mapping of covariates, e.g. 'age: 64'", line=1, column=1)
-    return validate_document(doc, PatientCovariates, PatientFileError)  # type: ignore[no-any-return]
+    return validate_document(doc, PatientCovariates, PatientFileError)

@@ -20,13 +20,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pgx.calling.models import DiplotypeCall, GeneCall, HaplotypeCall, InputFile
+from pgx.calling.results import distinct
+from pgx.diplotype import Diplotype
 from pgx.errors import OutsideCallError
+from pgx.fileio import sha256_file
 from pgx.knowledge.loader import KnowledgeBase
 from pgx.knowledge.schema import Gene
 from pgx.matching.models import Message
-from pgx.phenotype.phenotyper import allele_facts, distinct, phenotype_from_functions, phenotype_from_score
-from pgx.report.models import DiplotypeCall, GeneCall, HaplotypeCall, InputFile
-from pgx.vcf.reader import sha256_file
+from pgx.phenotype.phenotyper import allele_facts, phenotype_from_functions, phenotype_from_score
 
 ALL_SAMPLES = "*"
 _COPIES = re.compile(r"^(?P<name>.+?)x(?P<ge>≥|>=)?(?P<n>\d+)$")
@@ -109,8 +111,8 @@ class OutsideCalls:
     def _diplotypes(self, gene: Gene, row: OutsideRow, warnings: list[Message]) -> list[DiplotypeCall]:
         haps: list[HaplotypeCall] = []
         if row.diplotype:
-            for part in row.diplotype.split("/"):
-                hap = _haplotype(gene, part.strip())
+            for part in Diplotype.parse(row.diplotype).haplotypes:
+                hap = _haplotype(gene, part)
                 if hap.function is None and hap.activity_value is None and _has_facts(gene):
                     warnings.append(
                         Message(
@@ -203,7 +205,7 @@ def _status_phenotypes(gene: Gene, rows: list[OutsideRow]) -> list[str]:
     explicit: list[str] = []
     for row in rows:
         if row.diplotype:
-            carried.update(p.strip() for p in row.diplotype.split("/"))
+            carried.update(Diplotype.parse(row.diplotype).haplotypes)
         if row.phenotype:
             explicit.append(row.phenotype)
     if explicit and not any(r.diplotype for r in rows):
@@ -306,9 +308,9 @@ def read_outside_calls(path: str | Path, kb: KnowledgeBase, samples: list[str]) 
         if not (dip or pheno or score is not None):
             raise OutsideCallError(path, f"{gene_name}: no diplotype, phenotype or activity score", line=lineno)
         if dip:
-            dip = "/".join(canonical_allele(gene, p.strip()) for p in dip.split("/"))
-            for part in dip.split("/"):
-                if not _valid_allele(gene, part.strip()):
+            dip = "/".join(canonical_allele(gene, p) for p in Diplotype.parse(dip).haplotypes)
+            for part in Diplotype.parse(dip).haplotypes:
+                if not _valid_allele(gene, part):
                     raise OutsideCallError(
                         path,
                         f"{gene_name}: invalid allele {part.strip()!r}",

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pgx.knowledge.loader import KnowledgeBase
 from pgx.knowledge.schema import ConversionEffect, GeneConversion, Perpetrator
+from pgx.patient.state import Conversion, GeneOption, GeneResult, PatientState
 from pgx.phenotype.phenotyper import phenotype_from_score
-from pgx.rules.patient import Conversion, GeneOption, GeneResult, PatientState
 
 _STRENGTH_ORDER = {"strong": 0, "moderate": 1, "weak": 2}
 _QUALIFIERS = ("Likely ", "Possible ")
@@ -45,7 +45,7 @@ def _dominant(perps: list[Perpetrator], conv: GeneConversion) -> tuple[Conversio
 
 def _banded(conv: GeneConversion, score: float) -> str | None:
     for band in conv.score_bands:
-        if band.max is None or score < band.max - 1e-9 or (band.inclusive and abs(score - band.max) <= 1e-9):
+        if band.holds(score):
             return band.phenotype
     return None
 

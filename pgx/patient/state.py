@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from pgx.report.models import GeneCall
+from pgx.calling.models import GeneCall
+from pgx.model import Model
 
 _STATUS = re.compile(r"^(\*[\d:]+)\s+(positive|negative)$", re.I)
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Conversion(_Frozen):
+class Conversion(Model):
     """A phenotype changed by co-medication (phenoconversion)."""
 
     genotype_phenotype: str | None
@@ -31,7 +28,7 @@ class Conversion(_Frozen):
     note: str
 
 
-class GeneOption(_Frozen):
+class GeneOption(Model):
     diplotype: str | None = None
     phenotype: str | None = None
     activity_score: float | None = None
@@ -39,7 +36,7 @@ class GeneOption(_Frozen):
     conversion: Conversion | None = None
 
 
-class GeneResult(_Frozen):
+class GeneResult(Model):
     gene: str
     called: bool
     options: tuple[GeneOption, ...] = ()
@@ -50,7 +47,7 @@ class GeneResult(_Frozen):
     )
 
 
-class PatientState(_Frozen):
+class PatientState(Model):
     sample: str
     genes: dict[str, GeneResult]
     medications: tuple[str, ...] = ()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pgx.report.models import CallReport, DiplotypeCall, GeneCall
+from pgx.calling.models import CallReport, DiplotypeCall, GeneCall
 
 COLUMNS = [
     "sample", "gene", "status", "source", "diplotype", "phenotype", "activity_score",

@@ -57,8 +57,15 @@ def test_genes_and_version() -> None:
     assert data["pgx_version"] == __version__ and data["knowledge_version"]
     assert len(data["genes"]) == 24
     assert run_pgx("--version").stdout.startswith(f"pgx {__version__} (knowledge ")
-    alleles = json.loads(run_pgx("genes", "--alleles", "CYP2C19", "--json").stdout)["alleles"]
-    assert {"allele": "*2", "function": "No function", "activity_value": None, "positions": 4} in alleles
+    assert {s["license"] for s in data["sources"]} >= {"MPL-2.0", "MIT"}  # every source names its licence
+    row = next(g for g in data["genes"] if g["gene"] == "CYP2C19")
+    assert row["definition_version"] and row["strand"] and row["grch37_region"]  # where each fact came from
+    cyp2c19 = json.loads(run_pgx("genes", "--alleles", "CYP2C19", "--json").stdout)
+    star2 = {"allele": "*2", "function": "No function", "activity_value": None, "function_source": None, "positions": 4}
+    assert star2 in cyp2c19["alleles"]
+    assert {"position": 94781859, "rsid": "rs4244285", "ref": "G", "alts": ["A"]}.items() <= next(
+        p for p in cyp2c19["positions"] if p["position"] == 94781859
+    ).items()
 
 
 def test_simulate_then_call(tmp_path: Path) -> None:

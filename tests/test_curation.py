@@ -106,7 +106,7 @@ def test_misspelt_key_is_an_error_at_the_key(name: str, old: str, new: str, fiel
 
 
 WRONG_TYPE = [
-    ("curation.yaml", "knowledge_revision: 2", "knowledge_revision: two", "two", "knowledge_revision"),
+    ("curation.yaml", "knowledge_revision: 3", "knowledge_revision: three", "three", "knowledge_revision"),
     ("curation.yaml", "      ploidy: x_linked", "      ploidy: [x_linked]", "[x_linked]", "genes.G6PD.quirks.ploidy"),
     ("curation.yaml", "        max_copies_label: 3", "        max_copies_label: many", "many", "max_copies_label"),
     ("drug_curation.yaml", "    atc: [B01AC22]", "    atc: [B01AC2]", "B01AC2", "drugs.prasugrel.atc.0"),

@@ -175,17 +175,7 @@ def test_committed_json_schemas_are_current(name: str) -> None:
 # Schema) for curators and auditors, never an input to behaviour. Nothing reads them through
 # model_dump either: outside the importer, no knowledge model is dumped. Every other field must be
 # read somewhere, so a field whose description promises a behaviour cannot silently have none.
-RECORD_ONLY = {
-    ("CitedSource", "title"): "citation title of an interactions.yaml source",
-    ("Gene", "definition_version"): "PharmCAT definition version the gene was imported from",
-    ("Gene", "grch37_region"): "GRCh37 gene region from PyPGx's gene table, kept for a later liftover",
-    ("Gene", "strand"): "strand from PyPGx's gene table",
-    ("GuidelineLink", "fda_label"): "FDA label status from PyPGx's cpic-table.csv",
-    ("NamedAllele", "function_source"): "where a function came from when not the primary table, or why assumed",
-    ("Position", "hgvs"): "the definition's HGVS name (the importer derives `context` from it)",
-    ("Source", "commit"): "source commit in manifest.yaml",
-    ("Source", "license"): "source licence in manifest.yaml",
-}
+RECORD_ONLY: dict[tuple[str, str], str] = {}  # fields kept only as a record, with why (none today)
 _VALIDATORS = {"model_validator", "field_validator"}
 
 

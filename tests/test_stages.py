@@ -20,11 +20,16 @@ from tests.conftest import REPO, SHARED, needs_shared, run_pgx
 SAMPLE_VCFS = [REPO / "sample_vcfs" / "patient_001.vcf", REPO / "sample_vcfs" / "trio_phased.vcf.gz"]
 
 
-@pytest.mark.parametrize("vcf", SAMPLE_VCFS, ids=lambda p: p.name.split(".")[0])
+CASES = [
+    (vcf, extra, "json")
+    for vcf in SAMPLE_VCFS
+    for extra in ([], ["--meds", "paroxetine"], ["--missing-to-ref", "--meds", "fluconazole,rifampin"])
+] + [(SAMPLE_VCFS[1], ["--meds", "paroxetine"], fmt) for fmt in ("html", "tsv")]
+
+
 @pytest.mark.parametrize(
-    "extra", [[], ["--meds", "paroxetine"], ["--missing-to-ref", "--meds", "fluconazole,rifampin"]], ids=str
+    ("vcf", "extra", "fmt"), CASES, ids=[f"{v.name.split('.')[0]}-{' '.join(e) or 'plain'}-{f}" for v, e, f in CASES]
 )
-@pytest.mark.parametrize("fmt", ["json", "html", "tsv"])
 def test_report_from_calls_json_equals_report_from_vcf(tmp_path: Path, vcf: Path, extra: list[str], fmt: str) -> None:
     calling = [a for a in extra if a == "--missing-to-ref"]
     reporting = [a for a in extra if a != "--missing-to-ref"]

@@ -29,7 +29,8 @@ from pgx.cli.rules_cmd import rules_app
 from pgx.cli.service_cmd import serve, service_app
 from pgx.errors import LocatedInputError, PgxError, UsageError
 from pgx.fileio import atomic_write_bytes_from, atomic_write_text
-from pgx.knowledge.loader import load_knowledge
+from pgx.knowledge import catalog
+from pgx.knowledge.loader import KnowledgeBase, load_knowledge
 from pgx.simulate.vcf import GeneSpec, SampleSpec, simulate_vcf_text
 
 app = typer.Typer(
@@ -123,42 +124,45 @@ def genes_cmd(
     """List covered genes (or one gene's alleles) and the knowledge version."""
     kb = load_knowledge(str(knowledge) if knowledge else None)
     if alleles:
-        gene = kb.gene(alleles)
-        rows: list[dict[str, object]] = [
-            {"allele": a.name, "function": a.function, "activity_value": a.activity_value, "positions": len(a.alleles)}
-            for a in gene.named_alleles
-        ]
-        if as_json:
-            typer.echo(json.dumps({"gene": gene.gene, "knowledge_version": kb.version, "alleles": rows}, indent=2))
-            return
-        table = Table(title=f"{gene.gene} named alleles (knowledge {kb.version})")
-        for col in ("allele", "function", "activity", "positions listed"):
-            table.add_column(col)
-        for r in rows:
-            act = "" if r["activity_value"] is None else f"{r['activity_value']:g}"
-            table.add_row(str(r["allele"]), str(r["function"] or ""), act, str(r["positions"]))
-        Console().print(table)
+        _gene_alleles(kb, alleles, as_json)
         return
-    genes: list[dict[str, object]] = []
-    for g in sorted(kb.genes.values(), key=lambda g: g.gene):
-        genes.append(
-            {
-                "gene": g.gene,
-                "chromosome": g.chromosome,
-                "positions": len(g.positions),
-                "alleles": len(g.named_alleles),
-                "calling": g.quirks.calling,
-                "phenotyping": g.phenotyping.method,
-            }
-        )
+    genes = catalog.gene_rows(kb)
     if as_json:
-        typer.echo(json.dumps({"pgx_version": __version__, "knowledge_version": kb.version, "genes": genes}, indent=2))
+        doc = {"pgx_version": __version__, "knowledge_version": kb.version, "sources": catalog.sources(kb)}
+        typer.echo(json.dumps({**doc, "genes": genes}, indent=2))
         return
     table = Table(title=f"pgx {__version__}, knowledge {kb.version}: {len(genes)} genes")
     for col in ("gene", "chrom", "positions", "alleles", "calling", "phenotype from"):
         table.add_column(col)
     for r in genes:
         table.add_row(*(str(r[k]) for k in ("gene", "chromosome", "positions", "alleles", "calling", "phenotyping")))
+    Console().print(table)
+    for s in catalog.sources(kb):
+        release = ", ".join(str(x) for x in (s["version"], s["commit"] and f"commit {str(s['commit'])[:12]}") if x)
+        Console(highlight=False).print(
+            f"source: {s['name']}"
+            + (f" ({release})" if release else "")
+            + (f", {s['license']}" if s["license"] else ""),
+            markup=False,
+        )
+
+
+def _gene_alleles(kb: KnowledgeBase, name: str, as_json: bool) -> None:
+    """``pgx genes --alleles GENE``: its named alleles (and, in JSON, the positions that define them)."""
+    gene = kb.gene(name)
+    rows = catalog.allele_rows(gene)
+    if as_json:
+        doc = {"gene": gene.gene, "knowledge_version": kb.version, "definition_version": gene.definition_version}
+        typer.echo(json.dumps({**doc, "alleles": rows, "positions": catalog.position_rows(gene)}, indent=2))
+        return
+    table = Table(title=f"{gene.gene} named alleles (knowledge {kb.version})")
+    for col in ("allele", "function", "activity", "positions listed", "function from"):
+        table.add_column(col)
+    for r in rows:
+        act = "" if r["activity_value"] is None else f"{r['activity_value']:g}"
+        table.add_row(
+            str(r["allele"]), str(r["function"] or ""), act, str(r["positions"]), str(r["function_source"] or "")
+        )
     Console().print(table)
 
 

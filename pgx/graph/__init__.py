@@ -84,8 +84,10 @@ def build_graph(kb: KnowledgeBase, rb: RuleBase | None = None) -> nx.MultiDiGrap
                     relation="annotated_with",
                     cpic_level=link.cpic_level or "",
                     pharmgkb_level=link.pharmgkb_level or "",
+                    fda_label=link.fda_label or "",
                 )
     if kb.interactions is not None:
+        cited = {s.id: s for s in kb.interactions.sources}
         for perp in kb.interactions.perpetrators:
             if drug_id(perp.drug) not in g:
                 g.add_node(drug_id(perp.drug), kind="drug", label=perp.drug, atc="", rxnorm="")
@@ -99,6 +101,7 @@ def build_graph(kb: KnowledgeBase, rb: RuleBase | None = None) -> nx.MultiDiGrap
                 relation=relation,
                 strength=perp.strength,
                 source=perp.source,
+                source_title=cited[perp.source].title,  # the validator guarantees every id is cited
             )
     if rb is not None:
         for drug in rb.drugs:

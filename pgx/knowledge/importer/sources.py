@@ -38,7 +38,8 @@ class SourceTree:
             if not sub.is_dir():
                 raise ImportSourceError(
                     f"{sub}: source folder not found",
-                    hint="pass --source pointing at the shared data folder (the one holding pharmcat/, pypgx/, panno/)",
+                    hint="give {source} as the shared data folder (the one holding pharmcat/, pypgx/, panno/)",
+                    field="source",
                 )
 
 

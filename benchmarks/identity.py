@@ -33,9 +33,11 @@ import sys
 from pathlib import Path
 
 import pysam
+from results_md import machine, source_state, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "1kgp" / "GRCh38"
+HEADING = "## Restructuring identity: the same outputs before and after"
 VERSION_FIELDS = ("pgx_version", "knowledge_version", "rules_version", "schema_version")
 # "pgx 0.1.0", "knowledge 2025-11-05.2", "rules 1.1+8f95563197" (TSV first line, HTML footer), "schema 1.2"
 _VERSION_TEXT = re.compile(r"\b(pgx|knowledge|rules|schema)(_version)?([ =:]+)[0-9][0-9A-Za-z.+-]*")
@@ -144,23 +146,36 @@ def write(pgx: str, out: Path, data: Path) -> None:
             print(f"{fname}\t{hashlib.sha256(text.encode()).hexdigest()[:16]}\t{len(text):,} bytes")
 
 
-def compare(a: Path, b: Path) -> int:
+def compare(a: Path, b: Path, write: str | None = None) -> int:
     names = sorted({p.name for p in a.iterdir()} | {p.name for p in b.iterdir()})
-    differ = 0
+    rows: list[tuple[str, str, str]] = []
     for n in names:
         pa, pb = a / n, b / n
         if not pa.exists() or not pb.exists():
-            print(f"{n}: only in {'after' if not pa.exists() else 'before'}")
-            differ += 1
+            verdict = f"only in {'after' if not pa.exists() else 'before'}"
         elif pa.read_bytes() != pb.read_bytes():
             la, lb = pa.read_text().splitlines(), pb.read_text().splitlines()
             first = next((i for i, (x, y) in enumerate(zip(la, lb, strict=False)) if x != y), min(len(la), len(lb)))
-            print(f"{n}: differs from line {first + 1}")
-            differ += 1
+            verdict = f"differs from line {first + 1}"
         else:
-            print(f"{n}: identical ({pa.stat().st_size:,} bytes)")
-    print(f"{len(names) - differ} of {len(names)} identical")
-    return 1 if differ else 0
+            verdict = "identical"
+        size = f"{(pb if pb.exists() else pa).stat().st_size:,}"
+        rows.append((n, size, verdict))
+        print(f"{n}: {verdict} ({size} bytes)")
+    same = sum(v == "identical" for _, _, v in rows)
+    print(f"{same} of {len(rows)} identical")
+    if write is not None:
+        table = "\n".join(f"| `{n}` | {s} | {v} |" for n, s, v in rows)
+        write_section(
+            HEADING,
+            f"{HEADING}\n\n{write}\n\n"
+            f"Outputs of `pgx call` and `pgx report` written by two installs and compared byte for byte, version "
+            "fields blanked (`benchmarks/identity.py`): the bundled sample VCFs, and 200 real 1000 Genomes samples "
+            "(every 16th, all GRCh38 gene files joined into one VCF; strict and `--missing-to-ref`).\n\n"
+            f"- Machine: {machine()}; after: {source_state(['pgx', 'knowledge', 'rules'], 'pgx/knowledge/rules')}\n"
+            f"- {same} of {len(rows)} files identical\n\n| file | bytes | before vs after |\n|---|---|---|\n{table}\n",
+        )
+    return 0 if same == len(rows) else 1
 
 
 def main() -> int:
@@ -173,11 +188,12 @@ def main() -> int:
     c = sub.add_parser("compare", help="compare two folders written by `write`")
     c.add_argument("before", type=Path)
     c.add_argument("after", type=Path)
+    c.add_argument("--write", metavar="WHAT", help="record the comparison in RESULTS.md, WHAT naming the two installs")
     args = ap.parse_args()
     if args.cmd == "write":
         write(args.pgx, args.out, args.data)
         return 0
-    return compare(args.before, args.after)
+    return compare(args.before, args.after, args.write)
 
 
 if __name__ == "__main__":

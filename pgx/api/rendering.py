@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pgx.calling.models import CallReport
 from pgx.errors import UsageError
 from pgx.report.calls_tsv import render_tsv
-from pgx.report.drug_tsv import render_drug_tsv
-from pgx.report.html import render_html
-from pgx.report.models import DrugReport
+
+if TYPE_CHECKING:
+    from pgx.report.models import DrugReport
 
 Format = Literal["json", "html", "tsv"]
 
@@ -22,4 +22,11 @@ def render(report: DrugReport | CallReport, fmt: Format) -> str:
         if fmt == "tsv":
             return render_tsv(report)
         raise UsageError("call results render as json or tsv", field="format")
-    return render_html(report) if fmt == "html" else render_drug_tsv(report)
+    # Jinja and the drug-gene graph (behind the flag models) load only for drug reports: `pgx call` stays fast.
+    if fmt == "html":
+        from pgx.report.html import render_html
+
+        return render_html(report)
+    from pgx.report.drug_tsv import render_drug_tsv
+
+    return render_drug_tsv(report)

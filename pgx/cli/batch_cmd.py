@@ -6,12 +6,14 @@ import sys
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from pgx.batch.models import BatchManifest, BatchPlan, SliceRecord
 from pgx.cli.common import Genes, KnowledgeDir, MissingToRef, RulesDir, err
+
+if TYPE_CHECKING:
+    from pgx.batch.models import BatchManifest, BatchPlan, SliceRecord
 
 EXIT_SAMPLES_FAILED = 3
 

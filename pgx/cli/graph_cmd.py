@@ -10,7 +10,6 @@ import typer
 from pgx.cli.common import emit, out, split_list, tsv
 from pgx.errors import UsageError
 from pgx.knowledge.loader import KnowledgeBase, load_knowledge
-from pgx.rules.loader import load_rules
 
 if TYPE_CHECKING:
     from pgx.patient.state import PatientState
@@ -42,6 +41,7 @@ def affected_cmd(vcf: Vcf = None, sample: Sample = None, phenotype: Phen = None,
     """Drugs whose pathway genes carry an atypical phenotype in this patient."""
     from pgx.graph import affected_drugs, graph_for
     from pgx.patient.conversion import apply_medications
+    from pgx.rules.loader import load_rules
 
     kb, patient = _patient(vcf, sample, phenotype, meds)
     for a in affected_drugs(graph_for(kb, load_rules()), apply_medications(kb, patient)):
@@ -59,6 +59,7 @@ def alternatives_cmd(
     """Drugs of the same class or indication that do not depend on a gene this patient has atypical."""
     from pgx.graph import alternatives, graph_for
     from pgx.patient.conversion import apply_medications
+    from pgx.rules.loader import load_rules
 
     kb, patient = _patient(vcf, sample, phenotype, meds)
     for a in alternatives(graph_for(kb, load_rules()), drug.lower(), apply_medications(kb, patient)):
@@ -76,6 +77,7 @@ def path_cmd(
     """Why the report flags this drug as it does: its level, then genotype -> phenotype -> pathway -> drug -> rule."""
     from pgx.flags.explain import explain, report_flag
     from pgx.flags.names import check_drugs
+    from pgx.rules.loader import load_rules
 
     kb, patient = _patient(vcf, sample, phenotype, meds)
     rb = load_rules()
@@ -94,6 +96,8 @@ def export_cmd(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Output file (default: stdout)")] = None,
 ) -> None:
     """Export the whole graph for curators (GraphML for Gephi/Cytoscape, or node-link JSON)."""
+    from pgx.rules.loader import load_rules
+
     if fmt not in ("graphml", "json"):
         raise UsageError(f"--format {fmt!r}: choose graphml or json")
     from pgx.graph import export, graph_for

@@ -11,7 +11,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import click
 import typer
@@ -19,7 +19,6 @@ from rich.console import Console
 from rich.table import Table
 
 from pgx import __version__, api
-from pgx.calling.models import CallReport
 from pgx.cli.batch_cmd import batch
 from pgx.cli.common import FLAGS, Genes, KnowledgeDir, MissingToRef, emit, err
 from pgx.cli.graph_cmd import graph_app
@@ -29,9 +28,13 @@ from pgx.cli.rules_cmd import rules_app
 from pgx.cli.service_cmd import serve, service_app
 from pgx.errors import LocatedInputError, PgxError, UsageError
 from pgx.fileio import atomic_write_bytes_from, atomic_write_text
-from pgx.knowledge import catalog
 from pgx.knowledge.loader import KnowledgeBase, load_knowledge
-from pgx.simulate.vcf import GeneSpec, SampleSpec, simulate_vcf_text
+
+if TYPE_CHECKING:
+    from pgx.calling.models import CallReport
+    from pgx.simulate.vcf import SampleSpec
+
+# Subcommand modules import the library inside each command, so `pgx call` pays only for calling.
 
 app = typer.Typer(
     name="pgx",
@@ -122,6 +125,8 @@ def genes_cmd(
     knowledge: KnowledgeDir = None,
 ) -> None:
     """List covered genes (or one gene's alleles) and the knowledge version."""
+    from pgx.knowledge import catalog
+
     kb = load_knowledge(str(knowledge) if knowledge else None)
     if alleles:
         _gene_alleles(kb, alleles, as_json)
@@ -149,6 +154,8 @@ def genes_cmd(
 
 def _gene_alleles(kb: KnowledgeBase, name: str, as_json: bool) -> None:
     """``pgx genes --alleles GENE``: its named alleles (and, in JSON, the positions that define them)."""
+    from pgx.knowledge import catalog
+
     gene = kb.gene(name)
     rows = catalog.allele_rows(gene)
     if as_json:
@@ -187,6 +194,7 @@ def simulate_cmd(
     knowledge: KnowledgeDir = None,
 ) -> None:
     """Write a VCF carrying chosen diplotypes, built from the knowledge base."""
+    from pgx.simulate.vcf import GeneSpec, SampleSpec, simulate_vcf_text
 
     kb = load_knowledge(str(knowledge) if knowledge else None)
     genes, dips = gene or [], diplotype or []
@@ -205,6 +213,8 @@ def simulate_cmd(
 
 
 def _read_spec(path: Path) -> list[SampleSpec]:
+    from pgx.simulate.vcf import GeneSpec, SampleSpec
+
     samples: dict[str, SampleSpec] = {}
     try:
         lines = path.read_text(encoding="utf-8").splitlines()

@@ -12,7 +12,6 @@ from pgx.cli.common import emit, out
 from pgx.errors import UsageError
 from pgx.fileio import atomic_write_text
 from pgx.knowledge.loader import load_knowledge
-from pgx.rules.loader import load_rules
 
 if TYPE_CHECKING:
     from pgx.ml.ranker import Dataset
@@ -26,6 +25,7 @@ Calls = Annotated[Path | None, typer.Option("--calls", help="`pgx call` JSON hol
 def _dataset(outcomes: Path, vcf: Path | None, calls: Path | None) -> Dataset:
     from pgx.ml.outcomes import read_outcomes, row_states
     from pgx.ml.ranker import build_dataset  # scikit-learn: loaded when an ml command runs
+    from pgx.rules.loader import load_rules
 
     if vcf is not None and calls is not None:
         raise UsageError("give --vcf or --calls, not both")
@@ -108,6 +108,7 @@ def simulate_cmd(
 ) -> None:
     """Write a simulated outcomes table from the documented generative model (for trying pgx ml train)."""
     from pgx.ml.cohort import outcomes_csv, simulate_outcomes
+    from pgx.rules.loader import load_rules
 
     if patients < 1:
         raise UsageError("--patients must be at least 1")
@@ -122,6 +123,7 @@ def build_prior_cmd(
 ) -> None:
     """Rebuild the shipped re-ranker prior from the simulated cohort (deterministic)."""
     from pgx.ml.prior import build_prior
+    from pgx.rules.loader import load_rules
 
     card = build_prior(load_knowledge(), load_rules(), output)
     held = card.metrics["holdout"]

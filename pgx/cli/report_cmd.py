@@ -12,7 +12,6 @@ from pgx import api
 from pgx.cli.common import KnowledgeDir, MissingToRef, RulesDir, emit, err, split_list
 from pgx.errors import UsageError
 from pgx.knowledge.loader import load_knowledge
-from pgx.rules.loader import load_rules
 
 
 class ReportFormat(str, Enum):
@@ -61,6 +60,8 @@ def report(
     ] = None,
 ) -> None:
     """Flag every guideline drug for a patient: avoid, change the dose, or use as usual, and why."""
+    from pgx.rules.loader import load_rules
+
     wanted = split_list(drugs)
     if wanted and all_drugs:
         raise UsageError("give --drugs or --all-drugs, not both")
